@@ -1,0 +1,110 @@
+# corsgate - a CORS gateway for FastCGI and CGI.
+#
+#   make            build build/corsgate
+#   make check      install missing Debian packages, build, run every test
+#                   (unit, command line, integration), then the unit tests
+#                   again under AddressSanitizer + UBSan
+#   make demo       corsgate behind nginx on 127.0.0.1:8080 with etc/cors.ini
+#   make bench      benchmarks (figures and ratios, never pass/fail)
+#   make install    PREFIX, DESTDIR, SBINDIR, MANDIR, SYSCONFDIR as usual
+
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+VERSION    := 0.1.0
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+B       ?= build
+
+WARN     = -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
+           -Wpointer-arith -Wcast-qual -Wformat=2 -Wvla
+CG_CPPFLAGS = -D_GNU_SOURCE -DCORSGATE_VERSION='"$(VERSION)"' \
+              -DCORSGATE_CONFIG='"$(SYSCONFDIR)/corsgate/cors.ini"'
+CG_CFLAGS   = -std=c11 $(WARN) -pthread
+# Libraries resolve lazily: `make check` installs them first.
+LIBS_CORE   = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
+LIBS_FCGI   = $(shell $(PKG_CONFIG) --libs fcgi 2>/dev/null || echo -lfcgi)
+LIBS_CMOCKA = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+# The pure core, shared by the program and the unit tests.
+CORE  = log origin hdrlist config cors
+# The program: core + the fronts.
+PROG  = $(CORE) $(sort $(basename $(notdir $(filter-out src/main.c $(addprefix src/,$(addsuffix .c,$(CORE))),$(wildcard src/*.c)))))
+TESTS = $(basename $(notdir $(wildcard tests/unit/test_*.c)))
+
+CORE_OBJ = $(addprefix $(B)/obj/,$(addsuffix .o,$(CORE)))
+PROG_OBJ = $(addprefix $(B)/obj/,$(addsuffix .o,$(PROG)))
+
+.PHONY: all check unit test-cli test-integration sanitize deps demo bench \
+        install uninstall clean lint format
+
+all: $(B)/corsgate
+
+$(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
+	$(CC) $(CG_CPPFLAGS) $(CPPFLAGS) $(CG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/corsgate: $(PROG_OBJ) $(B)/obj/main.o
+	$(CC) $(CG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_CORE)
+
+$(B)/tests/%: tests/unit/%.c $(PROG_OBJ) $(wildcard src/*.h) | $(B)/tests
+	$(CC) $(CG_CPPFLAGS) -Isrc $(CPPFLAGS) $(CG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(PROG_OBJ) $(LIBS_CMOCKA) $(LIBS_FCGI) $(LIBS_CORE)
+
+# Benchmark programs: bench/NAME.c linked with the program's modules.
+$(B)/bench/%: bench/%.c $(PROG_OBJ) $(wildcard src/*.h) | $(B)/bench
+	$(CC) $(CG_CPPFLAGS) -Isrc $(CPPFLAGS) $(CG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+	    -o $@ $< $(PROG_OBJ) $(LIBS_FCGI) $(LIBS_CORE)
+
+$(B)/obj $(B)/tests $(B)/bench:
+	mkdir -p $@
+
+deps:
+	scripts/deps.sh
+
+unit-build: $(addprefix $(B)/tests/,$(TESTS))
+
+# check = deps, build, every suite, then the sanitizer pass. tests/run.sh
+# prints one line per suite and closes with "N passed, N failed".
+check: deps
+	$(MAKE) all unit-build
+	$(MAKE) B=build-san CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    LDFLAGS='-fsanitize=address,undefined' unit-build
+	tests/run.sh $(B) build-san
+
+unit: all unit-build
+	tests/run.sh --unit-only $(B)
+
+demo: deps all
+	scripts/demo.sh $(B)/corsgate
+
+BENCHES = $(basename $(notdir $(wildcard bench/*.c)))
+
+bench: deps all $(addprefix $(B)/bench/,$(BENCHES))
+	scripts/deps.sh bench
+	bench/run.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 755 $(B)/corsgate $(DESTDIR)$(SBINDIR)/corsgate
+	install -m 644 man/corsgate.8 $(DESTDIR)$(MANDIR)/man8/corsgate.8
+	install -m 644 man/cors.ini.5 $(DESTDIR)$(MANDIR)/man5/cors.ini.5
+	test -e $(DESTDIR)$(SYSCONFDIR)/corsgate/cors.ini || \
+	    install -D -m 644 etc/cors.ini $(DESTDIR)$(SYSCONFDIR)/corsgate/cors.ini
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/corsgate $(DESTDIR)$(MANDIR)/man8/corsgate.8 \
+	    $(DESTDIR)$(MANDIR)/man5/cors.ini.5
+
+lint:
+	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 \
+	    --suppress=missingIncludeSystem --inline-suppr --error-exitcode=1 src
+	clang-tidy --quiet src/*.c -- $(CG_CPPFLAGS) -std=c11
+
+format:
+	clang-format -i src/*.c src/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,12 @@
+#!/bin/sh
+# bench/run.sh BUILD - runs every bench/*.sh part with BUILD's binaries.
+# Prints figures and ratios; never fails on speed.
+set -u
+cd "$(dirname "$0")/.."
+export B="${1:-build}"
+export CORSGATE="$PWD/$B/corsgate"
+for part in bench/*.sh; do
+	[ "$part" = bench/run.sh ] && continue
+	echo "== $(basename "$part" .sh)"
+	sh "$part" || echo "(part $part failed)"
+done

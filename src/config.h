@@ -1,0 +1,89 @@
+/* config.h - the policy file (INI, through inih) turned into a validated,
+ * immutable policy set.
+ *
+ * Load, validate, freeze: config_load() either returns a complete config or
+ * nothing. Every problem is logged (log.h) as "FILE:LINE: KEY: reason" at
+ * error level; questionable but valid settings at warn level. A reload builds
+ * a new config and swaps it whole; a config is never changed after loading,
+ * so any number of threads may read one at once.
+ */
+#ifndef CORSGATE_CONFIG_H
+#define CORSGATE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hdrlist.h"
+#include "log.h"
+#include "origin.h"
+
+/* Longest line accepted in a policy file (Debian's libinih reads 200-byte
+ * lines; longer ones are refused, never split). */
+#define CONFIG_MAX_LINE 196
+
+/* One list-valued setting: the names as written, "*" apart (each item's s
+ * is NUL-terminated and owned by the config), whether "*" was given, and the
+ * list pre-joined as a header value ("GET, POST, PUT"; "*" first where
+ * given; "" when empty). */
+struct config_list {
+	struct hdrlist_elem *items;
+	size_t n;
+	bool star;
+	char *joined;
+	size_t joined_len;
+};
+
+/* The CORS policy for one path pattern (or the default from [cors]). */
+struct cors_policy {
+	const char *pattern;  /* "[cors]" for the default, else the path */
+	bool enabled;         /* false: corsgate adds and answers nothing */
+	struct origin_set *origins;
+	struct config_list methods;
+	struct config_list headers;
+	struct config_list expose;
+	bool credentials;
+	long max_age;         /* seconds; -1: no Access-Control-Max-Age */
+	char max_age_value[24]; /* max_age as a header value */
+	int preflight_status; /* 200 or 204 */
+	int deny_status;      /* status of a refused preflight */
+	bool block_disallowed;
+	bool private_network;
+};
+
+/* [gateway]: process settings. Strings are NULL when not set. */
+struct config_gateway {
+	char *cgi_root;
+	char *listen;    /* "unix:/path", "tcp:127.0.0.1:9000", "tcp:[::1]:9000" */
+	long workers;    /* 0: not set */
+	long threads;    /* connections served at once per worker; 0: not set */
+	char *user;
+	char *group;
+	char *socket_mode; /* octal, as written; NULL: not set */
+	enum log_level log_level;
+	bool log_level_set;
+};
+
+struct config {
+	char *file;              /* the path it was loaded from */
+	struct config_gateway gateway;
+	struct cors_policy def;  /* [cors] */
+	struct cors_policy *paths; /* [path ...] sections, in file order */
+	size_t npaths;
+};
+
+/* Loads and validates file. Returns a config to free with config_free(), or
+ * NULL after logging every error found (file:line: key: reason) - nothing is
+ * half-loaded. A missing [cors] section means the default policy allows no
+ * origin. */
+struct config *config_load(const char *file);
+
+/* Frees cfg and everything it owns. NULL is accepted. */
+void config_free(struct config *cfg);
+
+/* The policy for a request path (SCRIPT_NAME followed by PATH_INFO):
+ * an exact [path X] first, else the longest [path X*] prefix, else [cors].
+ * Never NULL. Pure. */
+const struct cors_policy *config_lookup(const struct config *cfg,
+					const char *path, size_t len);
+
+#endif

@@ -1,0 +1,326 @@
+/* main.c - the command line (serve, check, explain) and the wiring. The
+ * only place that exits.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "cors.h"
+#include "fcgi.h"
+#include "log.h"
+
+/* The explain command takes at most this many -H options. */
+#define EXPLAIN_MAX_HEADERS 64
+
+static const char usage_text[] =
+	"usage: corsgate [serve] [-c FILE] [-s SOCKET] [-m MODE] [-w WORKERS]\n"
+	"                [-u USER] [-g GROUP] [--allow-root]\n"
+	"       corsgate check [-c FILE]\n"
+	"       corsgate explain [-c FILE] [-X METHOD] [-H 'Name: value']... "
+	"PATH\n"
+	"       corsgate --help | --version\n";
+
+static const char help_text[] =
+	"\n"
+	"A CORS gateway for FastCGI and CGI: answers preflights, adds\n"
+	"Access-Control-* and Vary to what CGI scripts print.\n"
+	"\n"
+	"commands:\n"
+	"  serve     run the FastCGI responder (the default)\n"
+	"  check     validate the policy file; print 'FILE: ok' or every "
+	"error\n"
+	"  explain   print what corsgate would answer to a request, and why\n"
+	"            (exit 0: allowed, 2: refused, 1: error)\n"
+	"\n"
+	"options:\n"
+	"  -c FILE       policy file (default $CORSGATE_CONFIG, else "
+	CORSGATE_CONFIG ")\n"
+	"  -s SOCKET     listen on unix:/PATH, tcp:HOST:PORT or "
+	"tcp:[IPV6]:PORT\n"
+	"                (default: [gateway] listen, systemd's socket, or fd "
+	"0)\n"
+	"  -m MODE       octal mode of a unix socket (default 0660)\n"
+	"  -w WORKERS    worker processes (default: [gateway] workers, else "
+	"CPUs)\n"
+	"  -u USER       drop to USER after binding (default: [gateway] "
+	"user)\n"
+	"  -g GROUP      drop to GROUP after binding\n"
+	"  --allow-root  serve as root (refused otherwise)\n"
+	"  -X METHOD     explain: the request method (default GET)\n"
+	"  -H 'N: V'     explain: a request header (repeatable)\n"
+	"  -h, --help    this text\n"
+	"  -V, --version the version\n";
+
+enum cmd { CMD_SERVE, CMD_CHECK, CMD_EXPLAIN };
+
+struct args {
+	enum cmd cmd;
+	const char *config;
+	const char *method;
+	const char *headers[EXPLAIN_MAX_HEADERS];
+	size_t nheaders;
+	const char *path;
+	struct fcgi_opts serve;
+};
+
+/* Prints "corsgate: MESSAGE" and the usage to stderr. Returns 1. */
+static int usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "corsgate: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage_text);
+	return 1;
+}
+
+/* Parses argv into *a. Returns -1 to exit 0 (help/version printed),
+ * 0 to go on, 1 on a usage error (printed). */
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_ALLOW_ROOT = 256 };
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+		{NULL, 0, NULL, 0},
+	};
+	int first = 1;
+	int c;
+	char *end;
+
+	a->cmd = CMD_SERVE;
+	a->method = "GET";
+	if (argc > 1 && argv[1][0] != '-') {
+		if (strcmp(argv[1], "serve") == 0)
+			a->cmd = CMD_SERVE;
+		else if (strcmp(argv[1], "check") == 0)
+			a->cmd = CMD_CHECK;
+		else if (strcmp(argv[1], "explain") == 0)
+			a->cmd = CMD_EXPLAIN;
+		else
+			return usage_error("unknown command '%s'", argv[1]);
+		first = 2;
+	}
+	optind = first;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+c:s:m:w:u:g:X:H:hV", longopts,
+				NULL)) != -1) {
+		bool serve_only = strchr("smwug", c) != NULL ||
+				  c == OPT_ALLOW_ROOT;
+		if (c != '?' && c != ':' && serve_only && a->cmd != CMD_SERVE)
+			return usage_error("option '%s' is for serve only",
+					   argv[optind - 1]);
+		if ((c == 'X' || c == 'H') && a->cmd != CMD_EXPLAIN)
+			return usage_error("option '%s' is for explain only",
+					   argv[optind - 1]);
+		switch (c) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case 's':
+			a->serve.listen = optarg;
+			break;
+		case 'm':
+			a->serve.socket_mode = optarg;
+			break;
+		case 'w':
+			a->serve.workers = strtol(optarg, &end, 10);
+			if (*end || a->serve.workers < 1 ||
+			    a->serve.workers > 256)
+				return usage_error(
+					"-w '%s': expected 1 to 256", optarg);
+			break;
+		case 'u':
+			a->serve.user = optarg;
+			break;
+		case 'g':
+			a->serve.group = optarg;
+			break;
+		case OPT_ALLOW_ROOT:
+			a->serve.allow_root = true;
+			break;
+		case 'X':
+			a->method = optarg;
+			break;
+		case 'H':
+			if (a->nheaders == EXPLAIN_MAX_HEADERS)
+				return usage_error("too many -H options");
+			a->headers[a->nheaders++] = optarg;
+			break;
+		case 'h':
+			printf("%s%s", usage_text, help_text);
+			return -1;
+		case 'V':
+			printf("corsgate %s\n", CORSGATE_VERSION);
+			return -1;
+		default:
+			if (optopt && strchr("csmwugXH", optopt))
+				return usage_error("option '-%c' needs a value",
+						   optopt);
+			return usage_error("unknown option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (a->cmd == CMD_EXPLAIN) {
+		if (optind != argc - 1)
+			return usage_error("explain takes one PATH");
+		a->path = argv[optind];
+		if (a->path[0] != '/')
+			return usage_error("PATH '%s' must start with '/'",
+					   a->path);
+	} else if (optind != argc) {
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	}
+	if (!a->config)
+		a->config = getenv("CORSGATE_CONFIG");
+	if (!a->config || !a->config[0])
+		a->config = CORSGATE_CONFIG;
+	return 0;
+}
+
+static int cmd_check(const struct args *a)
+{
+	struct config *cfg = config_load(a->config);
+	if (!cfg) {
+		fprintf(stderr, "%s: failed\n", a->config);
+		return 1;
+	}
+	printf("%s: ok\n", a->config);
+	config_free(cfg);
+	return 0;
+}
+
+/* A request header given to explain, as the web server would pass it:
+ * repeated headers joined with ", ". */
+struct explain_hdr {
+	const char *name;
+	char value[8192];
+	size_t len;
+	bool present;
+};
+
+static int explain_headers(const struct args *a, struct explain_hdr *h,
+			   size_t nh)
+{
+	for (size_t i = 0; i < a->nheaders; i++) {
+		const char *arg = a->headers[i];
+		const char *colon = strchr(arg, ':');
+		if (!colon || colon == arg) {
+			fprintf(stderr,
+				"corsgate: -H '%s': expected 'Name: value'\n",
+				arg);
+			return 1;
+		}
+		size_t nlen = (size_t)(colon - arg);
+		const char *v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		size_t vlen = strlen(v);
+		while (vlen && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+			vlen--;
+		for (size_t k = 0; k < nh; k++) {
+			if (strlen(h[k].name) != nlen ||
+			    strncasecmp(h[k].name, arg, nlen) != 0)
+				continue;
+			size_t need = vlen + (h[k].present ? 2 : 0);
+			if (h[k].len + need >= sizeof(h[k].value)) {
+				fprintf(stderr, "corsgate: -H %s: too long\n",
+					h[k].name);
+				return 1;
+			}
+			if (h[k].present) {
+				memcpy(h[k].value + h[k].len, ", ", 2);
+				h[k].len += 2;
+			}
+			memcpy(h[k].value + h[k].len, v, vlen);
+			h[k].len += vlen;
+			h[k].present = true;
+		}
+	}
+	return 0;
+}
+
+static struct cors_str hdr_str(const struct explain_hdr *h)
+{
+	struct cors_str s = {h->present ? h->value : NULL, h->len};
+	return s;
+}
+
+static int cmd_explain(const struct args *a)
+{
+	static struct explain_hdr h[] = {
+		{.name = "Origin"},
+		{.name = "Access-Control-Request-Method"},
+		{.name = "Access-Control-Request-Headers"},
+		{.name = "Access-Control-Request-Private-Network"},
+	};
+	struct cors_request req;
+	struct cors_verdict v;
+	char reason[1024];
+
+	if (explain_headers(a, h, sizeof(h) / sizeof(h[0])))
+		return 1;
+	struct config *cfg = config_load(a->config);
+	if (!cfg)
+		return 1;
+	req.method.s = a->method;
+	req.method.len = strlen(a->method);
+	req.origin = hdr_str(&h[0]);
+	req.acrm = hdr_str(&h[1]);
+	req.acrh = hdr_str(&h[2]);
+	req.acrpn = hdr_str(&h[3]);
+	const struct cors_policy *pol =
+		config_lookup(cfg, a->path, strlen(a->path));
+	cors_decide(pol, &req, &v);
+
+	if (v.status)
+		printf("Status: %d %s\n", v.status,
+		       cors_status_text(v.status));
+	for (size_t i = 0; i < v.nheaders; i++)
+		printf("%s: %.*s\n", v.headers[i].name,
+		       (int)v.headers[i].value_len, v.headers[i].value);
+	cors_reason_format(&v, reason, sizeof(reason));
+	const char *how = v.status ? "answered by corsgate, the script does not run"
+			  : v.kind == CORS_DISABLED
+				  ? "the script runs, its answer untouched"
+			  : v.nheaders ? "the script runs, these headers are "
+					 "added to its answer"
+				       : "the script runs";
+	printf("\n%s (policy %s%s%s; %s)\n", reason,
+	       pol == &cfg->def ? "" : "[path ", pol->pattern,
+	       pol == &cfg->def ? "" : "]", how);
+	int rc = cors_allowed(&v) ? 0 : 2;
+	config_free(cfg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	memset(&a, 0, sizeof(a));
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		exit(rc < 0 ? 0 : 1);
+	switch (a.cmd) {
+	case CMD_CHECK:
+		log_set_style(LOG_STYLE_PLAIN);
+		exit(cmd_check(&a));
+	case CMD_EXPLAIN:
+		log_set_style(LOG_STYLE_PLAIN);
+		exit(cmd_explain(&a));
+	case CMD_SERVE:
+		break;
+	}
+	a.serve.config_file = a.config;
+	exit(fcgi_serve(&a.serve));
+}

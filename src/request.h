@@ -1,0 +1,74 @@
+/* request.h - one request as the gateway sees it, with no libfcgi type:
+ * the FastCGI params copied out of the library, the CORS facts taken from
+ * them, and the two byte streams (request body in, response out) behind
+ * function pointers.
+ *
+ * The FastCGI front (fcgi.c) fills one per request; the CORS decision and
+ * the script runner read it. It stays valid until request_free(), whatever
+ * libfcgi does with its own copies.
+ */
+#ifndef CORSGATE_REQUEST_H
+#define CORSGATE_REQUEST_H
+
+#include <stddef.h>
+
+#include "cors.h"
+
+/* Most bytes of params (names + values) a request may carry. The web server
+ * sends the request's headers as params; nginx's default limits stay far
+ * below this. */
+#define REQUEST_PARAMS_MAX (64 * 1024)
+
+enum request_err {
+	REQUEST_OK = 0,
+	REQUEST_E_TOOBIG,   /* params over REQUEST_PARAMS_MAX bytes */
+	REQUEST_E_NOMETHOD, /* no REQUEST_METHOD, or an empty one */
+	REQUEST_E_NOMEM,
+};
+
+/* A static English phrase. Never NULL. */
+const char *request_strerror(enum request_err err);
+
+/* The request's body and the response, as the front provides them. */
+struct request_io {
+	/* Reads up to n bytes of the request body into buf. Returns the
+	 * number read, 0 at the end of the body, -1 on error. */
+	long (*read)(void *ctx, char *buf, size_t n);
+	/* Writes buf[0..n) of the response (CGI-style header block, then
+	 * the body). Returns 0, or -1 on error. */
+	int (*write)(void *ctx, const char *buf, size_t n);
+	void *ctx;
+};
+
+struct request {
+	/* Every param as "NAME=value", NULL-terminated, in the order
+	 * received; the strings live in one block owned by the request. */
+	char **env;
+	size_t nenv;
+	size_t params_bytes; /* sum of the names' and values' lengths */
+
+	const char *method; /* REQUEST_METHOD, never NULL after init */
+	char *path;         /* SCRIPT_NAME followed by PATH_INFO, owned */
+	size_t path_len;
+
+	/* The CORS facts, views into env's strings. */
+	struct cors_request cors;
+
+	struct request_io io;
+};
+
+/* Copies params (an array of "NAME=value" strings ending with NULL, e.g.
+ * libfcgi's envp) into *r and takes the CORS facts from them; io is stored
+ * as given. Returns REQUEST_OK, or an error with *r left empty (nothing to
+ * free). Only REQUEST_E_NOMETHOD leaves *r filled (free it): the front
+ * still answers 400 through r->io. */
+enum request_err request_init(struct request *r, char *const *params,
+			      const struct request_io *io);
+
+/* The value of param name, or NULL when absent. The string is owned by r. */
+const char *request_param(const struct request *r, const char *name);
+
+/* Frees what request_init() allocated. Safe on an emptied request. */
+void request_free(struct request *r);
+
+#endif
