@@ -62,7 +62,7 @@ struct origin {
 enum origin_err origin_parse(const char *s, size_t len, struct origin *out);
 
 /* The set of allow_origin patterns of one policy. Opaque type; immutable
- * after origin_set_freeze(). */
+ * once the policy is loaded: matching only reads it. */
 struct origin_set;
 
 /* Returns an empty set, or NULL when out of memory. Free with
@@ -74,7 +74,8 @@ void origin_set_free(struct origin_set *set);
 
 /* Validates pattern s[0..len) and adds a copy of it. Adding a pattern that
  * is already there is not an error. Returns ORIGIN_OK or the reason the
- * pattern is invalid (the set is unchanged then). Not after freeze. */
+ * pattern is invalid (the set is unchanged then). Not thread-safe: call
+ * only while loading the policy. */
 enum origin_err origin_set_add(struct origin_set *set, const char *s,
 			       size_t len);
 
