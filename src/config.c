@@ -59,12 +59,19 @@ enum gkey {
 	G_GROUP,
 	G_SOCKET_MODE,
 	G_LOG_LEVEL,
+	G_PASS_ENV,
+	G_MAX_BODY,
+	G_DEFAULT_CT,
+	G_SCRIPT_STDERR,
+	G_SCRIPT_TIMEOUT,
 	G_COUNT
 };
 
 static const char *const gkey_names[G_COUNT] = {
 	"cgi_root", "listen",      "workers",   "threads",
 	"user",     "group",       "socket_mode", "log_level",
+	"pass_env", "max_body",    "default_content_type",
+	"script_stderr", "script_timeout",
 };
 
 /* A list being collected: grows while parsing. */
@@ -671,6 +678,85 @@ static bool valid_listen(const char *v)
 	return parse_long(colon + 1, 1, 65535, &port) == 0;
 }
 
+/* Bytes, optionally with k, m or g (KiB, MiB, GiB), like nginx's sizes. */
+static int parse_size(const char *v, long long *out)
+{
+	char *end;
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	long long mul = 1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1024;
+	else if (*end == 'm' || *end == 'M')
+		mul = 1024 * 1024;
+	else if (*end == 'g' || *end == 'G')
+		mul = 1024LL * 1024 * 1024;
+	if (mul != 1)
+		end++;
+	if (errno || *end || n > (1LL << 50) / mul)
+		return -1;
+	*out = n * mul;
+	return 0;
+}
+
+/* type "/" subtype, then anything printable (parameters). */
+static bool valid_media_type(const char *v)
+{
+	const char *slash = strchr(v, '/');
+	if (!slash || !hdrlist_is_token(v, (size_t)(slash - v)))
+		return false;
+	size_t sub = strcspn(slash + 1, "; \t");
+	if (!hdrlist_is_token(slash + 1, sub))
+		return false;
+	for (const char *c = v; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return false;
+	return true;
+}
+
+/* An environment variable name: [A-Za-z_][A-Za-z0-9_]*. */
+static bool valid_env_name(const char *s, size_t len)
+{
+	if (len == 0 || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static void add_pass_env(struct parser *p, const char *key, const char *s,
+			 size_t len)
+{
+	struct config_gateway *g = &p->gw;
+	if (!valid_env_name(s, len)) {
+		perr(p, p->lineno, key,
+		     "'%.*s' is not an environment variable name", (int)len,
+		     s);
+		return;
+	}
+	for (size_t i = 0; i < g->npass_env; i++)
+		if (strlen(g->pass_env[i]) == len &&
+		    memcmp(g->pass_env[i], s, len) == 0)
+			return;
+	char **np = realloc(g->pass_env, (g->npass_env + 2) * sizeof(*np));
+	if (!np) {
+		perr(p, p->lineno, key, "out of memory");
+		return;
+	}
+	g->pass_env = np;
+	if (!(np[g->npass_env] = strndup(s, len))) {
+		perr(p, p->lineno, key, "out of memory");
+		return;
+	}
+	np[++g->npass_env] = NULL;
+}
+
 static void gateway_key(struct parser *p, const char *name, const char *value)
 {
 	struct config_gateway *g = &p->gw;
@@ -685,12 +771,13 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		perr(p, p->lineno, name, "unknown key in [gateway]");
 		return;
 	}
-	if (p->gset[k]) {
+	if (p->gset[k] && k != G_PASS_ENV) {
 		perr(p, p->lineno, name, "set twice (first at line %d)",
 		     p->gset[k]);
 		return;
 	}
-	p->gset[k] = p->lineno;
+	if (!p->gset[k])
+		p->gset[k] = p->lineno;
 	switch (k) {
 	case G_CGI_ROOT:
 		if (value[0] != '/') {
@@ -743,6 +830,45 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		str = &g->socket_mode;
 		break;
 	}
+	case G_PASS_ENV:
+		each_elem(p, name, value, add_pass_env);
+		return;
+	case G_MAX_BODY:
+		if (parse_size(value, &g->max_body) < 0)
+			perr(p, p->lineno, name,
+			     "'%s': expected bytes, with k, m or g for KiB, "
+			     "MiB, GiB (0: no limit)",
+			     value);
+		return;
+	case G_DEFAULT_CT:
+		if (!valid_media_type(value)) {
+			perr(p, p->lineno, name,
+			     "'%s': expected a media type such as "
+			     "'text/plain; charset=utf-8'",
+			     value);
+			return;
+		}
+		free(g->default_content_type);
+		str = &g->default_content_type;
+		break;
+	case G_SCRIPT_STDERR:
+		if (strcmp(value, "fastcgi") == 0)
+			g->script_stderr = CONFIG_STDERR_FASTCGI;
+		else if (strcmp(value, "log") == 0)
+			g->script_stderr = CONFIG_STDERR_LOG;
+		else if (strcmp(value, "discard") == 0)
+			g->script_stderr = CONFIG_STDERR_DISCARD;
+		else
+			perr(p, p->lineno, name,
+			     "'%s': expected fastcgi, log or discard", value);
+		return;
+	case G_SCRIPT_TIMEOUT:
+		if (parse_long(value, 1, 86400, &n) < 0)
+			perr(p, p->lineno, name,
+			     "'%s': expected seconds from 1 to 86400", value);
+		else
+			g->script_timeout = n;
+		return;
 	default: /* G_LOG_LEVEL */
 		if (log_level_parse(value, &g->log_level) < 0)
 			perr(p, p->lineno, name,
@@ -912,6 +1038,14 @@ static void check_policy(struct parser *p, const struct build *b,
 		      osrc->http_origin, cred_line);
 }
 
+static void gateway_free_run(struct config_gateway *g)
+{
+	for (size_t i = 0; i < g->npass_env; i++)
+		free(g->pass_env[i]);
+	free(g->pass_env);
+	free(g->default_content_type);
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
@@ -939,6 +1073,7 @@ void config_free(struct config *cfg)
 	free(cfg->gateway.user);
 	free(cfg->gateway.group);
 	free(cfg->gateway.socket_mode);
+	gateway_free_run(&cfg->gateway);
 	free(cfg->file);
 	free(cfg);
 }
@@ -956,6 +1091,27 @@ static void parser_free(struct parser *p)
 	free(p->gw.user);
 	free(p->gw.group);
 	free(p->gw.socket_mode);
+	gateway_free_run(&p->gw);
+}
+
+/* Fills in the [gateway] settings the file did not set. */
+static int gateway_defaults(struct parser *p)
+{
+	struct config_gateway *g = &p->gw;
+	if (!p->gset[G_PASS_ENV]) {
+		g->pass_env = calloc(2, sizeof(*g->pass_env));
+		if (!g->pass_env || !(g->pass_env[0] = strdup("PATH")))
+			return -1;
+		g->npass_env = 1;
+	}
+	if (!p->gset[G_MAX_BODY])
+		g->max_body = 10LL * 1024 * 1024;
+	if (!g->default_content_type &&
+	    !(g->default_content_type = strdup("application/octet-stream")))
+		return -1;
+	if (!p->gset[G_SCRIPT_TIMEOUT])
+		g->script_timeout = 60;
+	return 0;
 }
 
 /* Moves the parsed sections into a new config. Returns NULL when out of
@@ -978,6 +1134,8 @@ static struct config *freeze(struct parser *p)
 		b->pattern = NULL; /* owned by the policy now */
 		cfg->npaths++;
 	}
+	if (gateway_defaults(p) < 0)
+		goto nomem;
 	cfg->gateway = p->gw;
 	memset(&p->gw, 0, sizeof(p->gw));
 	return cfg;

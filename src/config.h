@@ -50,7 +50,16 @@ struct cors_policy {
 	bool private_network;
 };
 
-/* [gateway]: process settings. Strings are NULL when not set. */
+/* Where a script's stderr goes. */
+enum config_stderr {
+	CONFIG_STDERR_FASTCGI, /* the FastCGI stderr stream: the web server's
+				  error log */
+	CONFIG_STDERR_LOG,     /* corsgate's own log */
+	CONFIG_STDERR_DISCARD,
+};
+
+/* [gateway]: process settings. Strings are NULL when not set, except those
+ * with a default (noted). */
 struct config_gateway {
 	char *cgi_root;
 	char *listen;    /* "unix:/path", "tcp:127.0.0.1:9000", "tcp:[::1]:9000" */
@@ -61,6 +70,15 @@ struct config_gateway {
 	char *socket_mode; /* octal, as written; NULL: not set */
 	enum log_level log_level;
 	bool log_level_set;
+	/* Running scripts. */
+	char **pass_env;       /* names of corsgate's own environment variables
+				  a script gets; default {"PATH"} */
+	size_t npass_env;
+	long long max_body;    /* bytes; larger bodies get 413; default 10 MiB;
+				  0: no limit */
+	char *default_content_type; /* default "application/octet-stream" */
+	enum config_stderr script_stderr; /* default FASTCGI */
+	long script_timeout;   /* seconds without output; default 60 */
 };
 
 struct config {

@@ -147,6 +147,12 @@ static const struct bad_case bad_cases[] = {
 	{"gateway workers 0", "[gateway]\nworkers = 0\n", 2, "workers: '0': expected 1 to 256"},
 	{"gateway log_level", "[gateway]\nlog_level = loud\n", 2, "log_level: 'loud'"},
 	{"gateway socket_mode", "[gateway]\nsocket_mode = 999\n", 2, "socket_mode: '999'"},
+	{"gateway max_body suffix", "[gateway]\nmax_body = 10x\n", 2, "max_body: '10x'"},
+	{"gateway max_body negative", "[gateway]\nmax_body = -1\n", 2, "max_body: '-1'"},
+	{"gateway content type", "[gateway]\ndefault_content_type = text\n", 2, "default_content_type: 'text'"},
+	{"gateway script_stderr", "[gateway]\nscript_stderr = syslog\n", 2, "script_stderr: 'syslog': expected fastcgi, log or discard"},
+	{"gateway script_timeout 0", "[gateway]\nscript_timeout = 0\n", 2, "script_timeout: '0'"},
+	{"gateway pass_env name", "[gateway]\npass_env = PATH 1BAD\n", 2, "pass_env: '1BAD' is not an environment variable name"},
 	{"error after a comment line", "; comment\n# another\n\n[cors]\nmax_age = x\n", 5, "max_age: 'x'"},
 	{"crlf lines keep numbers", "[cors]\r\nmax_age = 10\r\nfoo = 1\r\n", 3, "foo: unknown key"},
 };
@@ -415,6 +421,44 @@ static void test_config_gateway(void **state)
 	config_free(cfg);
 }
 
+static void test_config_gateway_script_settings(void **state)
+{
+	(void)state;
+	struct config *cfg = load("[gateway]\npass_env = PATH, LANG\n"
+				  "pass_env = TZ PATH\nmax_body = 2m\n"
+				  "default_content_type = text/plain; "
+				  "charset=utf-8\nscript_stderr = log\n"
+				  "script_timeout = 5\n");
+	assert_non_null(cfg);
+	const struct config_gateway *g = &cfg->gateway;
+	assert_int_equal(g->npass_env, 3);
+	assert_string_equal(g->pass_env[0], "PATH");
+	assert_string_equal(g->pass_env[1], "LANG");
+	assert_string_equal(g->pass_env[2], "TZ");
+	assert_null(g->pass_env[3]);
+	assert_int_equal(g->max_body, 2 * 1024 * 1024);
+	assert_string_equal(g->default_content_type,
+			    "text/plain; charset=utf-8");
+	assert_int_equal(g->script_stderr, CONFIG_STDERR_LOG);
+	assert_int_equal(g->script_timeout, 5);
+	config_free(cfg);
+	/* defaults */
+	cfg = load("[cors]\n");
+	assert_non_null(cfg);
+	g = &cfg->gateway;
+	assert_int_equal(g->npass_env, 1);
+	assert_string_equal(g->pass_env[0], "PATH");
+	assert_int_equal(g->max_body, 10 * 1024 * 1024);
+	assert_string_equal(g->default_content_type,
+			    "application/octet-stream");
+	assert_int_equal(g->script_stderr, CONFIG_STDERR_FASTCGI);
+	assert_int_equal(g->script_timeout, 60);
+	config_free(cfg);
+	cfg = load("[gateway]\nmax_body = 0\n");
+	assert_int_equal(cfg->gateway.max_body, 0);
+	config_free(cfg);
+}
+
 static void test_config_inline_comments_and_continuations(void **state)
 {
 	(void)state;
@@ -457,6 +501,7 @@ int main(void)
 		T(test_config_path_overrides_only_what_it_sets),
 		T(test_config_lookup_longest_and_exact),
 		T(test_config_gateway),
+		T(test_config_gateway_script_settings),
 		T(test_config_inline_comments_and_continuations),
 		T(test_config_example_file_loads_clean),
 	};

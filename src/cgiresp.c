@@ -1,0 +1,416 @@
+/* cgiresp.c - a CGI script's response header block. See cgiresp.h. */
+#include "cgiresp.h"
+
+#include <string.h>
+
+#include "cors.h"
+#include "hdrlist.h"
+
+const char *cgiresp_strerror(enum cgiresp_err err)
+{
+	switch (err) {
+	case CGIRESP_OK:
+		return "ok";
+	case CGIRESP_E_TOOBIG:
+		return "header block over 64 KiB or 128 lines";
+	case CGIRESP_E_NOCOLON:
+		return "a header line without ':'";
+	case CGIRESP_E_NAME:
+		return "an invalid header name";
+	case CGIRESP_E_FOLDED:
+		return "a folded header line (starts with whitespace)";
+	case CGIRESP_E_BARECR:
+		return "a bare CR in the header block";
+	case CGIRESP_E_NUL:
+		return "a NUL or control byte in a header value";
+	case CGIRESP_E_STATUS:
+		return "Status is not three digits from 100 to 599, or is "
+		       "repeated";
+	case CGIRESP_E_NPH:
+		return "an nph- script's first line is not an HTTP status "
+		       "line";
+	case CGIRESP_E_EOF:
+		return "the script ended before the end of its headers";
+	case CGIRESP_E_EMPTY:
+		return "no header (need Content-Type, Location or Status)";
+	}
+	return "unknown error";
+}
+
+static bool ieq(const char *a, size_t alen, const char *b)
+{
+	size_t n = strlen(b);
+	if (alen != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y + 32);
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
+static bool iprefix(const char *a, size_t alen, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return alen >= n && ieq(a, n, prefix);
+}
+
+static bool is_ows(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* "NNN" or "NNN reason" with NNN in 100..599. */
+static int parse_status(const char *s, size_t len, struct cgiresp *out)
+{
+	if (len < 3 || !is_digit(s[0]) || !is_digit(s[1]) || !is_digit(s[2]))
+		return -1;
+	int code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
+	if (code < 100 || code > 599)
+		return -1;
+	if (len > 3 && s[3] != ' ')
+		return -1;
+	out->status = code;
+	out->reason = NULL;
+	out->reason_len = 0;
+	if (len > 4) {
+		out->reason = s + 4;
+		out->reason_len = len - 4;
+	}
+	return 0;
+}
+
+/* "HTTP/1.0 NNN reason" or "HTTP/1.1 NNN reason". */
+static int parse_nph_line(const char *s, size_t len, struct cgiresp *out)
+{
+	if (len < 12 || memcmp(s, "HTTP/1.", 7) != 0 ||
+	    (s[7] != '0' && s[7] != '1') || s[8] != ' ')
+		return -1;
+	return parse_status(s + 9, len - 9, out);
+}
+
+/* Checks one line's bytes: a CR only at its end (stripped), no other
+ * control byte but HTAB. Returns 0 and sets *len to the line without CR. */
+static enum cgiresp_err check_bytes(const char *s, size_t *len)
+{
+	size_t n = *len;
+	if (n > 0 && s[n - 1] == '\r')
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\r')
+			return CGIRESP_E_BARECR;
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return CGIRESP_E_NUL;
+	}
+	*len = n;
+	return CGIRESP_OK;
+}
+
+static long fail(enum cgiresp_err *err, enum cgiresp_err e)
+{
+	*err = e;
+	return -1;
+}
+
+long cgiresp_parse(const char *buf, size_t len, bool nph, struct cgiresp *out,
+		   enum cgiresp_err *err)
+{
+	size_t pos = 0;
+	bool status_seen = false;
+	bool first = true;
+
+	*err = CGIRESP_OK;
+	memset(out, 0, sizeof(*out));
+	out->status = 200;
+	for (;;) {
+		size_t avail = len - pos;
+		const char *lf = memchr(buf + pos, '\n', avail);
+		if (!lf)
+			return len >= CGIRESP_MAX_BLOCK
+				       ? fail(err, CGIRESP_E_TOOBIG)
+				       : -2;
+		size_t next = (size_t)(lf - buf) + 1;
+		if (next > CGIRESP_MAX_BLOCK)
+			return fail(err, CGIRESP_E_TOOBIG);
+		const char *line = buf + pos;
+		size_t n = (size_t)(lf - line);
+		enum cgiresp_err e = check_bytes(line, &n);
+		pos = next;
+		if (first && nph) {
+			first = false;
+			if (e != CGIRESP_OK || parse_nph_line(line, n, out) < 0)
+				return fail(err, CGIRESP_E_NPH);
+			status_seen = true;
+			continue;
+		}
+		first = false;
+		if (n == 0 && e == CGIRESP_OK) {
+			if (out->nheaders == 0 && !status_seen)
+				return fail(err, CGIRESP_E_EMPTY);
+			if (!status_seen && out->has_location)
+				out->status = 302;
+			return (long)pos;
+		}
+		if (is_ows(line[0]))
+			return fail(err, CGIRESP_E_FOLDED);
+		if (e != CGIRESP_OK)
+			return fail(err, e);
+		const char *colon = memchr(line, ':', n);
+		if (!colon)
+			return fail(err, CGIRESP_E_NOCOLON);
+		size_t name_len = (size_t)(colon - line);
+		if (!hdrlist_is_token(line, name_len))
+			return fail(err, CGIRESP_E_NAME);
+		const char *v = colon + 1;
+		const char *end = line + n;
+		while (v < end && is_ows(*v))
+			v++;
+		while (end > v && is_ows(end[-1]))
+			end--;
+		size_t vlen = (size_t)(end - v);
+		if (ieq(line, name_len, "status")) {
+			if (status_seen || parse_status(v, vlen, out) < 0)
+				return fail(err, CGIRESP_E_STATUS);
+			status_seen = true;
+			continue;
+		}
+		if (out->nheaders == CGIRESP_MAX_HEADERS)
+			return fail(err, CGIRESP_E_TOOBIG);
+		struct cgiresp_header *h = &out->headers[out->nheaders++];
+		h->name = line;
+		h->name_len = name_len;
+		h->value = v;
+		h->value_len = vlen;
+		if (ieq(line, name_len, "content-type"))
+			out->has_content_type = true;
+		else if (ieq(line, name_len, "location"))
+			out->has_location = true;
+	}
+}
+
+/* A bounded appender into the caller's buffer. */
+struct out {
+	char *buf;
+	size_t size, len;
+	bool full;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->full || n > o->size - o->len) {
+		o->full = true;
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void puts_(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_header(struct out *o, const char *name, size_t nlen,
+		       const char *value, size_t vlen)
+{
+	put(o, name, nlen);
+	put(o, ": ", 2);
+	put(o, value, vlen);
+	put(o, "\r\n", 2);
+}
+
+/* Calls fn(token) for each non-empty element of a Vary value. Returns
+ * true as soon as fn does. */
+typedef bool (*token_fn)(const char *t, size_t n, void *ctx);
+
+static bool each_token(const char *s, size_t len, token_fn fn, void *ctx)
+{
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && (s[i] == ',' || is_ows(s[i])))
+			i++;
+		size_t start = i;
+		while (i < len && s[i] != ',')
+			i++;
+		size_t end = i;
+		while (end > start && is_ows(s[end - 1]))
+			end--;
+		if (end > start && fn(s + start, end - start, ctx))
+			return true;
+	}
+	return false;
+}
+
+static bool is_star(const char *t, size_t n, void *ctx)
+{
+	(void)ctx;
+	return n == 1 && t[0] == '*';
+}
+
+struct find {
+	const char *t;
+	size_t n;
+};
+
+static bool same_token(const char *t, size_t n, void *ctx)
+{
+	const struct find *f = ctx;
+	if (n != f->n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char a = t[i], b = f->t[i];
+		if (a >= 'A' && a <= 'Z')
+			a = (char)(a + 32);
+		if (b >= 'A' && b <= 'Z')
+			b = (char)(b + 32);
+		if (a != b)
+			return false;
+	}
+	return true;
+}
+
+struct emit {
+	struct out *o;
+	bool first;
+};
+
+static bool emit_token(const char *t, size_t n, void *ctx)
+{
+	struct emit *e = ctx;
+	if (!e->first)
+		put(e->o, ", ", 2);
+	put(e->o, t, n);
+	e->first = false;
+	return false;
+}
+
+/* Whether any Vary of the script holds token t. */
+static bool script_varies_on(const struct cgiresp *r, const char *t, size_t n)
+{
+	struct find f = {t, n};
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const struct cgiresp_header *h = &r->headers[i];
+		if (ieq(h->name, h->name_len, "vary") &&
+		    each_token(h->value, h->value_len, same_token, &f))
+			return true;
+	}
+	return false;
+}
+
+struct add_ctx {
+	const struct cgiresp *r;
+	struct emit *e;
+};
+
+static bool emit_if_new(const char *t, size_t n, void *ctx)
+{
+	struct add_ctx *a = ctx;
+	if (!script_varies_on(a->r, t, n))
+		emit_token(t, n, a->e);
+	return false;
+}
+
+/* One Vary: the script's tokens in order, then those of add not among
+ * them; "*" anywhere makes it "Vary: *". Nothing when both are empty. */
+static void put_vary(struct out *o, const struct cgiresp *r,
+		     const struct cgiresp_rewrite *rw)
+{
+	bool any = false, star = false;
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const struct cgiresp_header *h = &r->headers[i];
+		if (!ieq(h->name, h->name_len, "vary"))
+			continue;
+		any = true;
+		star = star || each_token(h->value, h->value_len, is_star, NULL);
+	}
+	for (size_t i = 0; i < rw->nadd; i++) {
+		const struct cors_header *h = &rw->add[i];
+		if (strcmp(h->name, "Vary") != 0)
+			continue;
+		any = true;
+		star = star || each_token(h->value, h->value_len, is_star, NULL);
+	}
+	if (!any)
+		return;
+	if (star) {
+		puts_(o, "Vary: *\r\n");
+		return;
+	}
+	size_t mark = o->len;
+	puts_(o, "Vary: ");
+	struct emit e = {o, true};
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const struct cgiresp_header *h = &r->headers[i];
+		if (ieq(h->name, h->name_len, "vary"))
+			each_token(h->value, h->value_len, emit_token, &e);
+	}
+	struct add_ctx a = {r, &e};
+	for (size_t i = 0; i < rw->nadd; i++) {
+		const struct cors_header *h = &rw->add[i];
+		if (strcmp(h->name, "Vary") == 0)
+			each_token(h->value, h->value_len, emit_if_new, &a);
+	}
+	if (e.first) { /* only empty Vary values: drop the header */
+		o->len = mark;
+		return;
+	}
+	put(o, "\r\n", 2);
+}
+
+long cgiresp_write(const struct cgiresp *r, const struct cgiresp_rewrite *rw,
+		   char *out, size_t outsz, bool *added_default)
+{
+	struct out o = {out, outsz, 0, false};
+	char code[4] = {(char)('0' + r->status / 100),
+			(char)('0' + r->status / 10 % 10),
+			(char)('0' + r->status % 10), '\0'};
+
+	*added_default = false;
+	puts_(&o, "Status: ");
+	puts_(&o, code);
+	if (r->reason) {
+		put(&o, " ", 1);
+		put(&o, r->reason, r->reason_len);
+	} else if (cors_status_text(r->status)[0]) {
+		put(&o, " ", 1);
+		puts_(&o, cors_status_text(r->status));
+	}
+	put(&o, "\r\n", 2);
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const struct cgiresp_header *h = &r->headers[i];
+		if (rw->apply_cors &&
+		    (iprefix(h->name, h->name_len, "access-control-") ||
+		     ieq(h->name, h->name_len, "vary")))
+			continue;
+		put_header(&o, h->name, h->name_len, h->value, h->value_len);
+	}
+	if (!r->has_content_type && rw->has_body &&
+	    rw->default_content_type) {
+		puts_(&o, "Content-Type: ");
+		puts_(&o, rw->default_content_type);
+		put(&o, "\r\n", 2);
+		*added_default = true;
+	}
+	if (rw->apply_cors) {
+		for (size_t i = 0; i < rw->nadd; i++) {
+			const struct cors_header *h = &rw->add[i];
+			if (strcmp(h->name, "Vary") != 0)
+				put_header(&o, h->name, strlen(h->name),
+					   h->value, h->value_len);
+		}
+		put_vary(&o, r, rw);
+	}
+	put(&o, "\r\n", 2);
+	return o.full ? -1 : (long)o.len;
+}
