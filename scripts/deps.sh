@@ -10,7 +10,7 @@
 set -eu
 
 BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi"
-TEST="curl nginx lighttpd apache2 procps iproute2"
+TEST="curl python3 perl nginx lighttpd apache2 procps iproute2"
 BENCH="wrk"
 
 want="$BUILD $TEST"

@@ -6,7 +6,9 @@
  * (ini_parse_stream): it counts lines, refuses long lines whole instead of
  * letting inih split them, tracks [sections] and catches syntax errors, so
  * every message carries its line. inih still splits "key = value", strips
- * comments and joins continuation lines.
+ * comments, and hands an indented continuation line to the handler as
+ * another value of the same key (so list keys add it, single-valued keys
+ * report it as set twice).
  *
  * Parsing fills one `struct build` per section; config_load() then merges
  * each [path] over [cors], checks the combinations and freezes the result.
@@ -457,6 +459,11 @@ static void each_elem(struct parser *p, const char *key, const char *value,
 		size_t n = 0;
 		while (s[n] && s[n] != ',' && !is_space(s[n]))
 			n++;
+		if (s[0] == '#') {
+			perr(p, p->lineno, key,
+			     "'#' after a value is not a comment (use ' ;')");
+			return;
+		}
 		fn(p, key, s, n);
 		s += n;
 	}
@@ -822,7 +829,8 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 	case G_SOCKET_MODE: {
 		char *end;
 		long mode = strtol(value, &end, 8);
-		if (value[0] != '0' || *end || mode < 0 || mode > 0777) {
+		if (value[0] < '0' || value[0] > '7' || *end || mode < 0 ||
+		    mode > 0777) {
 			perr(p, p->lineno, name,
 			     "'%s': expected an octal mode such as 0660", value);
 			return;

@@ -115,14 +115,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+c:s:m:w:u:g:X:H:hV", longopts,
 				NULL)) != -1) {
-		bool serve_only = strchr("smwug", c) != NULL ||
+		bool serve_only = (c > 0 && c < 256 && strchr("smwug", c)) ||
 				  c == OPT_ALLOW_ROOT;
-		if (c != '?' && c != ':' && serve_only && a->cmd != CMD_SERVE)
-			return usage_error("option '%s' is for serve only",
-					   argv[optind - 1]);
+		if (serve_only && a->cmd != CMD_SERVE)
+			return usage_error("option '%s%c' is for serve only",
+					   c == OPT_ALLOW_ROOT ? "--allow-root"
+							       : "-",
+					   c == OPT_ALLOW_ROOT ? '\0' : c);
 		if ((c == 'X' || c == 'H') && a->cmd != CMD_EXPLAIN)
-			return usage_error("option '%s' is for explain only",
-					   argv[optind - 1]);
+			return usage_error("option '-%c' is for explain only",
+					   c);
 		switch (c) {
 		case 'c':
 			a->config = optarg;

@@ -128,6 +128,10 @@ out=$($CORSGATE frobnicate 2>&1); rc=$?
 check_eq "unknown command exit 1" 1 "$rc"
 out=$($CORSGATE check -X GET 2>&1); rc=$?
 check_eq "explain-only option on check exit 1" 1 "$rc"
+check_contains "explain-only option named" "$out" "option '-X' is for explain only"
+out=$($CORSGATE explain -s tcp:127.0.0.1:1 / 2>&1); rc=$?
+check_eq "serve-only option on explain exit 1" 1 "$rc"
+check_contains "serve-only option named" "$out" "option '-s' is for serve only"
 out=$($CORSGATE check -c 2>&1); rc=$?
 check_eq "option without value exit 1" 1 "$rc"
 out=$($CORSGATE --help); rc=$?
