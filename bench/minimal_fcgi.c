@@ -1,17 +1,22 @@
 /* minimal_fcgi.c - the floor for bench/fcgi.sh: the least a libfcgi
  * responder can do per request, in the process/thread model corsgate uses.
  *
- *   minimal_fcgi [-w WORKERS] [-t THREADS] [-s tcp:HOST:PORT | unix:PATH] [-n]
+ *   minimal_fcgi [-w WORKERS] [-t THREADS] [-s tcp:HOST:PORT | unix:PATH] [-e]
  *
  * Without -s the listening socket is fd 0 (spawn-fcgi, systemd). The master
  * forks WORKERS processes; each runs THREADS threads, each with its own
- * FCGX_Request in an FCGX_Accept_r loop, serialized by a mutex the way
- * libfcgi's examples/threaded.c does. Every request is answered with the
- * same CORS preflight 204: no parameter is looked at, no body is read.
+ * FCGX_Request in an FCGX_Accept_r loop, accept() serialized by a mutex as
+ * in libfcgi's examples/threaded.c. Every request is answered with the same
+ * CORS preflight 204: no parameter is looked at, no body is read.
  *
- * -n takes the mutex only while a thread has no connection (a new one must
- * be accepted), not while it waits for the next request on a connection the
- * web server keeps open (fastcgi_keep_conn) - for comparison only.
+ * The mutex is taken only when the thread has no connection, i.e. when
+ * FCGX_Accept_r will accept() a new one. On a connection the web server keeps
+ * open (nginx fastcgi_keep_conn) FCGX_Accept_r blocks reading the next
+ * request from it; holding the mutex there, as threaded.c does, stalls every
+ * other thread of the worker behind one idle connection (a few hundred
+ * requests/s). -e does exactly that, for comparison. (When the web server
+ * closes a kept connection, that thread's next accept() runs without the
+ * mutex once; concurrent accept() is safe on Linux.)
  *
  * SIGTERM or SIGINT to the master stops every worker; a worker whose master
  * dies is stopped by the kernel (PR_SET_PDEATHSIG).
@@ -28,6 +33,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -47,12 +53,12 @@ static const char response[] =
 
 static pthread_mutex_t accept_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int listen_fd;
-static int lock_new_only;
+static int lock_always; /* -e: exactly as threaded.c */
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: minimal_fcgi [-w WORKERS] [-t THREADS] "
-			"[-s tcp:HOST:PORT | unix:PATH] [-n]\n");
+			"[-s tcp:HOST:PORT | unix:PATH] [-e]\n");
 	exit(2);
 }
 
@@ -137,10 +143,41 @@ static int open_listener(const char *spec)
 	return fd;
 }
 
+/* Reaps ended workers (blocking: until none is left), clearing their
+ * pids[] slot. Returns how many were reaped. */
+static int reap(pid_t *pids, long n, int block)
+{
+	pid_t pid;
+	long i;
+	int count = 0;
+
+	while ((pid = waitpid(-1, NULL, block ? 0 : WNOHANG)) != 0) {
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (pids[i] == pid)
+				pids[i] = 0;
+		count++;
+	}
+	return count;
+}
+
+static int running(const pid_t *pids, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			return 1;
+	return 0;
+}
+
 static void *serve_thread(void *arg)
 {
 	FCGX_Request req;
-	int rc, locked;
 
 	(void)arg;
 	if (FCGX_InitRequest(&req, listen_fd, 0) != 0) {
@@ -148,7 +185,9 @@ static void *serve_thread(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		locked = !lock_new_only || req.ipcFd < 0;
+		int locked = lock_always || req.ipcFd < 0;
+		int rc;
+
 		if (locked)
 			pthread_mutex_lock(&accept_mutex);
 		rc = FCGX_Accept_r(&req);
@@ -169,14 +208,16 @@ static int worker(long threads)
 {
 	pthread_t tid[MAX_THREADS];
 	long i, started = 0;
-	int err;
 
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "minimal_fcgi: FCGX_Init failed\n");
 		return 1;
 	}
+	/* libfcgi catches SIGTERM only to set a flag that a thread blocked in
+	 * accept() or on the mutex never sees: let SIGTERM end the worker. */
+	signal(SIGTERM, SIG_DFL);
 	for (i = 0; i < threads; i++) {
-		err = pthread_create(&tid[i], NULL, serve_thread, NULL);
+		int err = pthread_create(&tid[i], NULL, serve_thread, NULL);
 		if (err != 0) {
 			fprintf(stderr, "minimal_fcgi: pthread_create: %s\n",
 				strerror(err));
@@ -197,12 +238,12 @@ int main(int argc, char **argv)
 	sigset_t set, old;
 	int c, sig, live = 0, status = 0;
 
-	while ((c = getopt(argc, argv, "w:t:s:n")) != -1) {
+	while ((c = getopt(argc, argv, "w:t:s:e")) != -1) {
 		switch (c) {
 		case 'w': workers = number(optarg, 1, MAX_WORKERS); break;
 		case 't': threads = number(optarg, 1, MAX_THREADS); break;
 		case 's': listen_spec = optarg; break;
-		case 'n': lock_new_only = 1; break;
+		case 'e': lock_always = 1; break;
 		default: usage();
 		}
 	}
@@ -235,23 +276,31 @@ int main(int argc, char **argv)
 		pids[live++] = pid;
 	}
 
-	/* Master: wait for a stop signal or for the workers to die. */
-	while (live > 0 && status == 0) {
+	/* Master: wait for a stop signal or for a worker to die. */
+	while (status == 0) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGCHLD) {
-			while (waitpid(-1, NULL, WNOHANG) > 0) {
-				fprintf(stderr, "minimal_fcgi: a worker died\n");
-				status = 1;
-			}
-		} else {
+		if (sig != SIGCHLD)
 			break;
+		if (reap(pids, live, 0) > 0) {
+			fprintf(stderr, "minimal_fcgi: a worker died\n");
+			status = 1;
 		}
 	}
+	/* Stop the workers: SIGTERM, up to 5 s, then SIGKILL. */
 	for (i = 0; i < live; i++)
-		kill(pids[i], SIGTERM);
-	while (wait(NULL) > 0 || errno == EINTR)
-		;
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	for (i = 0; i < 50 && running(pids, live); i++) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		reap(pids, live, 0);
+	}
+	for (i = 0; i < live; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	reap(pids, live, 1);
 	if (listen_spec && strncmp(listen_spec, "unix:", 5) == 0)
 		unlink(listen_spec + 5);
 	return status;
