@@ -28,9 +28,9 @@
  * connected fd to FCGX_Accept_r() through the request's ipcFd and
  * keepConnection fields. Those fields sit below "Don't use anything below
  * here" in fcgiapp.h, but the struct is allocated by the application, so
- * its layout is libfcgi's ABI, unchanged since 2.2. The request's listen
- * socket is -1: when libfcgi drops a connection itself it cannot go on to
- * accept another one behind our back.
+ * its layout is libfcgi's ABI, unchanged since the reentrant API appeared.
+ * The request's listen socket is -1: when libfcgi drops a connection
+ * itself it cannot go on to accept another one behind our back.
  *
  * Reload. A worker's policy is a refcounted holder: a request takes a
  * reference under a mutex, keeps it while the verdict (which points into
@@ -46,8 +46,10 @@
  */
 #include "fcgi.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -67,7 +69,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include "config.h"
 #include "cors.h"
@@ -109,9 +110,6 @@
 #define ROLE_RESPONDER 1
 #define ROLE_AUTHORIZER 2
 #define ROLE_FILTER 3
-
-static const char body_refused[] = "corsgate: cross-origin request refused\n";
-static const char body_no_runner[] = "corsgate: no script runner yet\n";
 
 /* ---- settings resolved at start ---- */
 
@@ -156,7 +154,7 @@ struct worker {
 	pthread_mutex_t accept_lock;
 	pthread_mutex_t cfg_lock;
 	struct policy_ref *cur;
-	atomic_long busy; /* connections being served */
+	atomic_int acceptors; /* threads in accept_conn() */
 };
 
 static struct policy_ref *policy_new(struct config *cfg)
@@ -213,13 +211,11 @@ static long io_read(void *ctx, char *buf, size_t n)
 	return got;
 }
 
-static int io_write(void *ctx, const char *buf, size_t n)
+static int put_stream(FCGX_Stream *s, const char *buf, size_t n)
 {
-	FCGX_Request *req = ctx;
-
 	while (n > 0) {
 		int chunk = n > INT_MAX ? INT_MAX : (int)n;
-		if (FCGX_PutStr(buf, chunk, req->out) != chunk)
+		if (FCGX_PutStr(buf, chunk, s) != chunk)
 			return -1;
 		buf += chunk;
 		n -= (size_t)chunk;
@@ -227,17 +223,28 @@ static int io_write(void *ctx, const char *buf, size_t n)
 	return 0;
 }
 
+static int io_write(void *ctx, const char *buf, size_t n)
+{
+	FCGX_Request *req = ctx;
+
+	return put_stream(req->out, buf, n);
+}
+
+static int io_flush(void *ctx)
+{
+	FCGX_Request *req = ctx;
+
+	return FCGX_FFlush(req->out) < 0 ? -1 : 0;
+}
+
+static int io_err_write(void *ctx, const char *buf, size_t n)
+{
+	FCGX_Request *req = ctx;
+
+	return put_stream(req->err, buf, n);
+}
+
 /* ---- answers ---- */
-
-static int put(const struct request *r, const char *s, size_t len)
-{
-	return r->io.write(r->io.ctx, s, len);
-}
-
-static int puts_(const struct request *r, const char *s)
-{
-	return put(r, s, strlen(s));
-}
 
 /* Reads the rest of the request body and throws it away: the request is
  * complete before it is answered, and a kept-alive connection is left at
@@ -252,86 +259,6 @@ static int drain_body(const struct request *r)
 	return n < 0 ? -1 : 0;
 }
 
-static int put_status(const struct request *r, int status, const char *text)
-{
-	char line[96];
-	int n = snprintf(line, sizeof(line), "Status: %d %s\r\n", status,
-			 text && *text ? text : "Unknown");
-
-	return put(r, line, (size_t)n);
-}
-
-/* Writes the verdict's header lines. A value with a control byte (which
- * cors_decide never produces) is dropped rather than sent. */
-static int put_verdict_headers(const struct request *r,
-			       const struct cors_verdict *v)
-{
-	for (size_t i = 0; i < v->nheaders; i++) {
-		const struct cors_header *h = &v->headers[i];
-		bool clean = true;
-
-		for (size_t k = 0; k < h->value_len; k++) {
-			unsigned char c = (unsigned char)h->value[k];
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				clean = false;
-		}
-		if (!clean) {
-			log_error("not sending %s: its value has a control "
-				  "character",
-				  h->name);
-			continue;
-		}
-		if (puts_(r, h->name) < 0 || put(r, ": ", 2) < 0 ||
-		    put(r, h->value, h->value_len) < 0 || put(r, "\r\n", 2) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int put_body(const struct request *r, const char *type,
-		    const char *body, size_t len)
-{
-	char line[160];
-	int n = snprintf(line, sizeof(line),
-			 "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
-			 type, len);
-
-	if (put(r, line, (size_t)n) < 0)
-		return -1;
-	return put(r, body, len);
-}
-
-/* A gateway error (400, 500...) without CORS headers. */
-static int answer_error(const struct request *r, int status, const char *text)
-{
-	char body[128];
-	int n = snprintf(body, sizeof(body), "corsgate: %d %s\n", status, text);
-
-	if (drain_body(r) < 0)
-		return -1;
-	if (put_status(r, status, text) < 0)
-		return -1;
-	return put_body(r, "text/plain; charset=utf-8", body, (size_t)n);
-}
-
-/* The gateway answers: a preflight (allowed or refused) or a blocked
- * actual request, with the verdict's status and headers, verbatim. */
-static int answer_gateway(const struct request *r, const struct cors_verdict *v)
-{
-	bool preflight = v->kind == CORS_PREFLIGHT_OK ||
-			 v->kind == CORS_PREFLIGHT_REFUSED;
-
-	if (drain_body(r) < 0)
-		return -1;
-	if (put_status(r, v->status, cors_status_text(v->status)) < 0 ||
-	    put_verdict_headers(r, v) < 0)
-		return -1;
-	if (preflight)
-		return puts_(r, "Content-Length: 0\r\n\r\n");
-	return put_body(r, "text/plain; charset=utf-8", body_refused,
-			sizeof(body_refused) - 1);
-}
-
 /* The script path: everything the gateway does not answer itself (not a
  * preflight, a disabled path, an actual request allowed or refused but not
  * blocked). The verdict's headers go on the script's response. Until the
@@ -341,13 +268,31 @@ static int answer_gateway(const struct request *r, const struct cors_verdict *v)
 static int respond_script(const struct request *r, const struct cors_verdict *v,
 			  const struct config *cfg)
 {
+	static const char status[] = "Status: 200 OK\r\n";
+	static const char body[] = "corsgate: no script runner yet\n";
+	char line[128];
+	int n;
+
 	(void)cfg;
 	if (drain_body(r) < 0)
 		return -1;
-	if (put_status(r, 200, "OK") < 0 || put_verdict_headers(r, v) < 0)
+	if (r->io.write(r->io.ctx, status, sizeof(status) - 1) < 0)
 		return -1;
-	return put_body(r, "text/plain; charset=utf-8", body_no_runner,
-			sizeof(body_no_runner) - 1);
+	for (size_t i = 0; i < v->nheaders; i++) {
+		const struct cors_header *h = &v->headers[i];
+		if (r->io.write(r->io.ctx, h->name, strlen(h->name)) < 0 ||
+		    r->io.write(r->io.ctx, ": ", 2) < 0 ||
+		    r->io.write(r->io.ctx, h->value, h->value_len) < 0 ||
+		    r->io.write(r->io.ctx, "\r\n", 2) < 0)
+			return -1;
+	}
+	n = snprintf(line, sizeof(line),
+		     "Content-Type: text/plain; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\n\r\n",
+		     sizeof(body) - 1);
+	if (r->io.write(r->io.ctx, line, (size_t)n) < 0)
+		return -1;
+	return r->io.write(r->io.ctx, body, sizeof(body) - 1);
 }
 
 static int min_int(size_t a, int b)
@@ -355,23 +300,12 @@ static int min_int(size_t a, int b)
 	return a < (size_t)b ? (int)a : b;
 }
 
-static void log_refused(const struct request *r, const struct cors_verdict *v)
-{
-	char reason[512];
-
-	cors_reason_format(v, reason, sizeof(reason));
-	log_info("%s %.*s origin %.*s: %s", r->method,
-		 min_int(r->path_len, 512), r->path,
-		 min_int(r->cors.origin.len, 256),
-		 r->cors.origin.s ? r->cors.origin.s : "", reason);
-}
-
 /* Serves one accepted request. Returns 0 when the connection may serve
  * another request, -1 when it must be closed. */
 static int handle_request(struct worker *w, FCGX_Request *req)
 {
 	struct request r;
-	struct request_io io = {io_read, io_write, req};
+	struct request_io io = {io_read, io_write, req, io_flush, io_err_write};
 	struct policy_ref *pol;
 	const struct cors_policy *policy;
 	struct cors_verdict v;
@@ -380,10 +314,14 @@ static int handle_request(struct worker *w, FCGX_Request *req)
 
 	err = request_init(&r, req->envp, &io);
 	if (err == REQUEST_E_NOMETHOD) {
-		log_error("request for %.*s without REQUEST_METHOD: answered 400 "
-			  "(check the web server's fastcgi_params)",
-			  min_int(r.path_len, 512), r.path);
-		rc = answer_error(&r, 400, "Bad Request");
+		log_error(
+		    "request for %.*s without REQUEST_METHOD: answered 400 "
+		    "(check the web server's fastcgi_params)",
+		    min_int(r.path_len, 512), r.path);
+		rc = drain_body(&r);
+		if (rc == 0)
+			rc = request_answer_error(&r, NULL, 400,
+						  "no REQUEST_METHOD");
 		request_free(&r);
 		return rc;
 	}
@@ -392,10 +330,10 @@ static int handle_request(struct worker *w, FCGX_Request *req)
 		memset(&bare, 0, sizeof(bare));
 		bare.io = io;
 		log_error("request refused: %s", request_strerror(err));
-		if (err == REQUEST_E_TOOBIG)
-			answer_error(&bare, 431, "Request Header Fields Too Large");
-		else
-			answer_error(&bare, 503, "Service Unavailable");
+		if (drain_body(&bare) == 0)
+			request_answer_error(
+			    &bare, NULL, err == REQUEST_E_TOOBIG ? 431 : 503,
+			    request_strerror(err));
 		return -1;
 	}
 
@@ -403,12 +341,15 @@ static int handle_request(struct worker *w, FCGX_Request *req)
 	policy = config_lookup(pol->cfg, r.path, r.path_len);
 	cors_decide(policy, &r.cors, &v);
 	if (!cors_allowed(&v))
-		log_refused(&r, &v);
-	if (v.status != 0)
-		rc = answer_gateway(&r, &v);
-	else
+		request_log_refused(&r, r.path, &v);
+	if (v.status != 0) {
+		rc = drain_body(&r);
+		if (rc == 0)
+			rc = request_answer_verdict(&r, &v);
+	} else {
 		rc = respond_script(&r, &v, pol->cfg);
-	policy_release(w, pol);
+	}
+	policy_release(w, pol); /* v points into the policy: not before */
 	if (rc == 0)
 		rc = drain_body(&r);
 	if (rc < 0)
@@ -423,10 +364,18 @@ static int handle_request(struct worker *w, FCGX_Request *req)
 static const char *rec_name(unsigned type)
 {
 	static const char *const names[] = {
-		"type 0",	  "BEGIN_REQUEST",     "ABORT_REQUEST",
-		"END_REQUEST",	  "PARAMS",	       "STDIN",
-		"STDOUT",	  "STDERR",	       "DATA",
-		"GET_VALUES",	  "GET_VALUES_RESULT", "UNKNOWN_TYPE",
+	    "type 0",
+	    "BEGIN_REQUEST",
+	    "ABORT_REQUEST",
+	    "END_REQUEST",
+	    "PARAMS",
+	    "STDIN",
+	    "STDOUT",
+	    "STDERR",
+	    "DATA",
+	    "GET_VALUES",
+	    "GET_VALUES_RESULT",
+	    "UNKNOWN_TYPE",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type]
@@ -435,12 +384,12 @@ static const char *rec_name(unsigned type)
 
 /* Lengths of the name-value pairs of a params stream, fed in pieces. */
 struct pairs {
-	int state;        /* 0: name length, 1: value length, 2: data */
+	int state; /* 0: name length, 1: value length, 2: data */
 	unsigned char lb[4];
-	int lbn;          /* bytes of the current length read */
-	uint32_t len[2];  /* name, value */
-	uint64_t data;    /* bytes of name + value still to skip */
-	uint64_t total;   /* names + values so far */
+	int lbn;	 /* bytes of the current length read */
+	uint32_t len[2]; /* name, value */
+	uint64_t data;	 /* bytes of name + value still to skip */
+	uint64_t total;	 /* names + values so far */
 };
 
 /* Returns 0, or -1 when the params exceed REQUEST_PARAMS_MAX. */
@@ -534,18 +483,17 @@ static int check_preamble(const unsigned char *b, size_t n, char *why,
 			if (n - off < FCGI_HDR_LEN + 8)
 				return 0;
 			role = (unsigned)h[8] << 8 | h[9];
-			if (role != ROLE_RESPONDER) {
+			if (role == ROLE_AUTHORIZER || role == ROLE_FILTER) {
 				snprintf(why, whysz,
-					 role == ROLE_AUTHORIZER ||
-							 role == ROLE_FILTER
-						 ? "FastCGI role %u (%s) not "
-						   "supported: corsgate is a "
-						   "RESPONDER"
-						 : "unknown FastCGI role %u%s",
-					 role,
-					 role == ROLE_AUTHORIZER ? "AUTHORIZER"
-					 : role == ROLE_FILTER	 ? "FILTER"
-								 : "");
+					 "FastCGI role %s not supported: "
+					 "corsgate is a RESPONDER",
+					 role == ROLE_FILTER ? "FILTER"
+							     : "AUTHORIZER");
+				return -1;
+			}
+			if (role != ROLE_RESPONDER) {
+				snprintf(why, whysz, "unknown FastCGI role %u",
+					 role);
 				return -1;
 			}
 			begun = true;
@@ -573,9 +521,10 @@ static int check_preamble(const unsigned char *b, size_t n, char *why,
 		}
 		if (clen == 0) {
 			if (pp.state != 0 || pp.lbn != 0) {
-				snprintf(why, whysz,
-					 "malformed FastCGI request: params end "
-					 "inside a name-value pair");
+				snprintf(
+				    why, whysz,
+				    "malformed FastCGI request: params end "
+				    "inside a name-value pair");
 				return -1;
 			}
 			return 1;
@@ -591,6 +540,7 @@ enum wait_result {
 	WAIT_CLOSED, /* the peer closed between requests */
 	WAIT_IDLE,   /* a kept-alive connection idled out */
 	WAIT_STOP,   /* the worker stops; nothing was in flight */
+	WAIT_YIELD,  /* idle, while a new connection waits for a thread */
 	WAIT_BAD,    /* drop it: why says why */
 };
 
@@ -607,7 +557,8 @@ static enum wait_result wait_request(struct worker *w, unsigned char *buf,
 	long backoff = 1;
 
 	for (;;) {
-		ssize_t n = recv(fd, buf, PREAMBLE_MAX, MSG_PEEK | MSG_DONTWAIT);
+		ssize_t n =
+		    recv(fd, buf, PREAMBLE_MAX, MSG_PEEK | MSG_DONTWAIT);
 		int64_t left;
 
 		if (n == 0) {
@@ -654,24 +605,40 @@ static enum wait_result wait_request(struct worker *w, unsigned char *buf,
 		if (left <= 0) {
 			if (last == 0 && !first)
 				return WAIT_IDLE;
-			snprintf(why, whysz,
-				 last ? "incomplete request after %d s (%zu "
-					"bytes): the peer stalled"
-				      : "no request within %d s%.0zu",
-				 w->set->io_timeout, last);
+			if (last)
+				snprintf(why, whysz,
+					 "incomplete request after %d s (%zu "
+					 "bytes): the peer stalled",
+					 w->set->io_timeout, last);
+			else
+				snprintf(why, whysz, "no request within %d s",
+					 w->set->io_timeout);
 			return WAIT_BAD;
 		}
 		if (last == 0) {
-			/* nothing yet: sleep until data, or stop */
-			struct pollfd p[2] = {{fd, POLLIN, 0},
-					      {w->wake[0], POLLIN, 0}};
-			if (poll(p, 2, (int)left) < 0 && errno != EINTR) {
+			/* nothing yet: sleep until data, or stop. A kept-alive
+			 * connection also watches the listening socket: when
+			 * a new connection waits and no thread of this worker
+			 * is free to accept it, the idle one gives way (the web
+			 * server reconnects when it needs to). */
+			struct pollfd p[3] = {{fd, POLLIN, 0},
+					      {w->wake[0], POLLIN, 0},
+					      {w->listen_fd, POLLIN, 0}};
+			if (poll(p, first ? 2 : 3, (int)left) < 0 &&
+			    errno != EINTR) {
 				snprintf(why, whysz, "poll: %s",
 					 strerror(errno));
 				return WAIT_BAD;
 			}
-			if (p[1].revents && !p[0].revents)
+			if (p[0].revents)
+				continue;
+			if (p[1].revents)
 				return WAIT_STOP;
+			if (!first && p[2].revents) {
+				if (atomic_load(&w->acceptors) == 0)
+					return WAIT_YIELD;
+				sleep_ms(1); /* an acceptor is on it */
+			}
 		} else {
 			/* part of a request: poll(2) would return at once,
 			 * so sleep a little, longer each time nothing new
@@ -703,7 +670,7 @@ static void describe_peer(int fd, char *buf, size_t size)
 			 (unsigned)ntohs(in->sin_port));
 	} else if (ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 =
-			(const struct sockaddr_in6 *)&ss;
+		    (const struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		snprintf(buf, size, " from [%s]:%u", host,
 			 (unsigned)ntohs(in6->sin6_port));
@@ -740,13 +707,17 @@ static void serve_conn(struct worker *w, unsigned char *buf, FCGX_Request *req,
 	set_conn_options(fd, w->set->io_timeout);
 	for (;;) {
 		enum wait_result wr =
-			wait_request(w, buf, fd, first, why, sizeof(why));
+		    wait_request(w, buf, fd, first, why, sizeof(why));
 
 		if (wr != WAIT_READY) {
 			if (wr == WAIT_BAD) {
 				describe_peer(fd, peer, sizeof(peer));
 				log_error("closed a FastCGI connection%s: %s",
 					  peer, why);
+			} else if (wr == WAIT_YIELD) {
+				log_debug(
+				    "closed an idle kept-alive connection "
+				    "for a new one");
 			}
 			drop_conn(fd);
 			return;
@@ -781,6 +752,7 @@ static int accept_conn(struct worker *w)
 	static atomic_llong last_report;
 	int fd = -1;
 
+	atomic_fetch_add(&w->acceptors, 1);
 	pthread_mutex_lock(&w->accept_lock);
 	while (!atomic_load(&w->stopping)) {
 		struct pollfd p[2] = {{w->listen_fd, POLLIN, 0},
@@ -813,10 +785,11 @@ static int accept_conn(struct worker *w)
 		}
 		sleep_ms(e == EMFILE || e == ENFILE || e == ENOBUFS ||
 				 e == ENOMEM
-			 ? 100
-			 : 1000);
+			     ? 100
+			     : 1000);
 	}
 	pthread_mutex_unlock(&w->accept_lock);
+	atomic_fetch_sub(&w->acceptors, 1);
 	return fd;
 }
 
@@ -835,9 +808,7 @@ static void *conn_thread(void *arg)
 		int fd = accept_conn(w);
 		if (fd < 0)
 			break;
-		atomic_fetch_add(&w->busy, 1);
 		serve_conn(w, buf, &req, fd);
-		atomic_fetch_sub(&w->busy, 1);
 	}
 	free(buf);
 	return NULL;
@@ -910,6 +881,7 @@ static int worker_run(const struct settings *s, struct config *cfg,
 	struct worker w;
 	pthread_attr_t attr;
 	pthread_t sig_tid, *tids = NULL;
+	sigset_t chld;
 	long started = 0;
 	int rc = 1, err;
 	bool sig_started = false;
@@ -919,7 +891,7 @@ static int worker_run(const struct settings *s, struct config *cfg,
 	w.listen_fd = s->lst.fd;
 	w.wake[0] = w.wake[1] = -1;
 	atomic_init(&w.stopping, false);
-	atomic_init(&w.busy, 0);
+	atomic_init(&w.acceptors, 0);
 	pthread_mutex_init(&w.accept_lock, NULL);
 	pthread_mutex_init(&w.cfg_lock, NULL);
 	w.cur = policy_new(cfg);
@@ -928,6 +900,11 @@ static int worker_run(const struct settings *s, struct config *cfg,
 		log_error("out of memory");
 		goto fail_mutex;
 	}
+	/* SIGCHLD is the master's; a worker's children are its own. The
+	 * other signals stay blocked: the signal thread takes them. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_UNBLOCK, &chld, NULL);
 	/* A worker does not outlive its master. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != master) {
 		log_error("the master is gone");
@@ -1014,7 +991,7 @@ struct master {
 	struct config *cfg;
 	struct slot *slots;
 	long alive;
-	int fast_fails;    /* workers in a row that died at start */
+	int fast_fails;	   /* workers in a row that died at start */
 	int64_t next_fork; /* no fork before this (restart throttling) */
 };
 
@@ -1039,19 +1016,21 @@ static void master_reap(struct master *m, bool stopping)
 		if (stopping)
 			continue;
 		if (now - m->slots[i].started < RESTART_FAST_MS) {
+			/* 100 ms, 200 ms, 400 ms... up to 10 s */
 			int64_t delay = RESTART_DELAY_MIN_MS;
-			for (int k = 1; k < m->fast_fails && delay <
-					RESTART_DELAY_MAX_MS; k++)
+			for (int k = 0;
+			     k < m->fast_fails && delay < RESTART_DELAY_MAX_MS;
+			     k++)
 				delay *= 2;
 			if (delay > RESTART_DELAY_MAX_MS)
 				delay = RESTART_DELAY_MAX_MS;
 			m->fast_fails++;
 			m->next_fork = now + delay;
-			log_error("worker %ld lived %lld ms; next start in %lld "
-				  "ms",
-				  (long)pid,
-				  (long long)(now - m->slots[i].started),
-				  (long long)delay);
+			log_error(
+			    "worker %ld lived %lld ms; next start in %lld "
+			    "ms",
+			    (long)pid, (long long)(now - m->slots[i].started),
+			    (long long)delay);
 		} else {
 			m->fast_fails = 0;
 		}
@@ -1120,8 +1099,9 @@ static void master_stop(struct master *m, const sigset_t *set)
 	int64_t deadline = now_ms() + (int64_t)grace * 1000;
 	bool killed = false;
 
-	log_info("stopping: waiting for %ld workers to finish their requests",
-		 m->alive);
+	log_info("stopping: waiting for %ld worker%s to finish the requests in "
+		 "flight",
+		 m->alive, m->alive == 1 ? "" : "s");
 	for (long i = 0; i < m->set->workers; i++)
 		if (m->slots[i].pid > 0)
 			kill(m->slots[i].pid, SIGTERM);
@@ -1244,25 +1224,27 @@ static int drop_privileges(const char *user, const char *group,
 		return -1;
 	if ((user || group) && geteuid() != 0) {
 		if ((user && uid != geteuid()) || (group && gid != getegid())) {
-			log_error("cannot switch to %s%s%s: not running as root",
-				  user ? user : "", user && group ? ":" : "",
-				  group ? group : "");
+			log_error(
+			    "cannot switch to %s%s%s: not running as root",
+			    user ? user : "", user && group ? ":" : "",
+			    group ? group : "");
 			return -1;
 		}
 	} else if (user || group) {
 		if (listen_chown(l, uid, group ? gid : (gid_t)-1) < 0)
 			return -1;
-		if (user ? initgroups(user, gid) < 0
-			 : setgroups(1, &gid) < 0) {
+		if (user ? initgroups(user, gid) < 0 : setgroups(1, &gid) < 0) {
 			log_error("setgroups: %s", strerror(errno));
 			return -1;
 		}
 		if (setresgid(gid, gid, gid) < 0) {
-			log_error("setgid(%ld): %s", (long)gid, strerror(errno));
+			log_error("setgid(%ld): %s", (long)gid,
+				  strerror(errno));
 			return -1;
 		}
 		if (user && setresuid(uid, uid, uid) < 0) {
-			log_error("setuid(%ld): %s", (long)uid, strerror(errno));
+			log_error("setuid(%ld): %s", (long)uid,
+				  strerror(errno));
 			return -1;
 		}
 		if (user && uid != 0 &&
@@ -1274,9 +1256,10 @@ static int drop_privileges(const char *user, const char *group,
 		}
 	}
 	if (geteuid() == 0 && !allow_root) {
-		log_error("refusing to serve as root: give an unprivileged user "
-			  "with -u USER (or user = in [gateway]), or pass "
-			  "--allow-root");
+		log_error(
+		    "refusing to serve as root: give an unprivileged user "
+		    "with -u USER (or user = in [gateway]), or pass "
+		    "--allow-root");
 		return -1;
 	}
 	return 0;
@@ -1329,7 +1312,8 @@ static int setup_signals(void)
 	sa.sa_handler = SIG_DFL;
 	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
 	    sigaction(SIGUSR1, &sa, NULL) < 0 ||
-	    sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGHUP, &sa, NULL) < 0)
+	    sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0)
 		return -1;
 	return 0;
 }
@@ -1360,8 +1344,8 @@ int fcgi_serve(const struct fcgi_opts *opts)
 	}
 	apply_log_level(cfg);
 	s.io_timeout = io_timeout_from_env();
-	s.threads = cfg->gateway.threads > 0 ? cfg->gateway.threads
-					     : DEFAULT_THREADS;
+	s.threads =
+	    cfg->gateway.threads > 0 ? cfg->gateway.threads : DEFAULT_THREADS;
 	if (s.threads > MAX_THREADS) {
 		log_error("threads = %ld: at most %d", s.threads, MAX_THREADS);
 		goto fail;
@@ -1396,8 +1380,8 @@ int fcgi_serve(const struct fcgi_opts *opts)
 
 	/* Under spawn-fcgi or lighttpd the spawner decides how many
 	 * processes run: one worker each unless told otherwise. */
-	s.workers = opts->workers > 0		? opts->workers
-		    : cfg->gateway.workers > 0 ? cfg->gateway.workers
+	s.workers = opts->workers > 0		 ? opts->workers
+		    : cfg->gateway.workers > 0	 ? cfg->gateway.workers
 		    : s.lst.kind == LISTEN_STDIN ? 1
 						 : online_cpus();
 	if (s.workers > MAX_WORKERS) {

@@ -20,7 +20,12 @@ struct fcgi_opts {
 	bool allow_root;         /* --allow-root: may serve as uid 0 */
 };
 
-/* Serves until SIGTERM/SIGINT (requests in flight finish first).
+/* Loads the policy, opens the socket (listen.h), drops privileges and
+ * serves with a master and worker processes until SIGTERM/SIGINT (requests
+ * in flight finish first). SIGHUP reloads the policy file (a broken file is
+ * logged and the old policy kept). The environment variable
+ * CORSGATE_IO_TIMEOUT (seconds, default 30) bounds how long a connection
+ * may take to send a request or accept an answer.
  * Returns the status main() should exit with: 0 after a clean shutdown,
  * 1 when the service could not start (the reason is logged). Returns in
  * every process it forks, too: main() exits with the value. */

@@ -75,7 +75,7 @@ static void describe_bound(int fd, const char *prefix, char *buf, size_t size)
 			 (unsigned)ntohs(in->sin_port));
 	} else if (ss.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 =
-			(const struct sockaddr_in6 *)&ss;
+		    (const struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
 		snprintf(buf, size, "%s tcp:[%s]:%u", prefix, host,
 			 (unsigned)ntohs(in6->sin6_port));
@@ -117,8 +117,9 @@ static int clear_stale_socket(const char *path)
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		log_error("unix:%s: exists and is not a socket; not replacing it",
-			  path);
+		log_error(
+		    "unix:%s: exists and is not a socket; not replacing it",
+		    path);
 		return -1;
 	}
 	memset(&sun, 0, sizeof(sun));
@@ -291,8 +292,8 @@ static int open_tcp(struct listener *l, const char *spec, const char *hp)
 			saved = errno;
 			continue;
 		}
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
-			       sizeof(on)) < 0 ||
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) <
+			0 ||
 		    (ai->ai_family == AF_INET6 &&
 		     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
 				sizeof(on)) < 0) ||
@@ -336,9 +337,10 @@ static int open_systemd(struct listener *l)
 		goto out; /* meant for another process */
 	n = strtol(fds_s, &end, 10);
 	if (*end != '\0' || n != 1) {
-		log_error("systemd passed LISTEN_FDS=%s; corsgate takes exactly "
-			  "one socket (one ListenStream= in the .socket unit)",
-			  fds_s);
+		log_error(
+		    "systemd passed LISTEN_FDS=%s; corsgate takes exactly "
+		    "one socket (one ListenStream= in the .socket unit)",
+		    fds_s);
 		rc = -1;
 		goto out;
 	}

@@ -15,10 +15,10 @@
 #define LISTEN_DEFAULT_MODE 0660
 
 enum listen_kind {
-	LISTEN_UNIX,    /* bound here: "unix:/path" */
-	LISTEN_TCP,     /* bound here: "tcp:HOST:PORT", "tcp:[V6]:PORT" */
+	LISTEN_UNIX,	/* bound here: "unix:/path" */
+	LISTEN_TCP,	/* bound here: "tcp:HOST:PORT", "tcp:[V6]:PORT" */
 	LISTEN_SYSTEMD, /* fd 3 from systemd socket activation */
-	LISTEN_STDIN,   /* inherited on fd 0 */
+	LISTEN_STDIN,	/* inherited on fd 0 */
 };
 
 struct listener {

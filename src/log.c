@@ -2,13 +2,15 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define LOG_MSG_MAX 2048
 
-static enum log_level cur_level = LOG_LEVEL_INFO;
+/* Set on reload by the signal thread while request threads read it. */
+static _Atomic int cur_level = LOG_LEVEL_INFO;
 static enum log_style cur_style = LOG_STYLE_DAEMON;
 static log_sink_fn cur_sink;
 static void *cur_ctx;
@@ -22,7 +24,7 @@ void log_set_level(enum log_level level)
 
 enum log_level log_get_level(void)
 {
-	return cur_level;
+	return (enum log_level)cur_level;
 }
 
 int log_level_parse(const char *name, enum log_level *out)
@@ -91,7 +93,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	char msg[LOG_MSG_MAX];
 	va_list ap;
 
-	if (level > cur_level)
+	if ((int)level > cur_level)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -1,8 +1,11 @@
 /* request.c - a request's params, copied. See request.h. */
 #include "request.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "log.h"
 
 const char *request_strerror(enum request_err err)
 {
@@ -114,4 +117,112 @@ void request_free(struct request *r)
 	free(r->env);
 	free(r->path);
 	memset(r, 0, sizeof(*r));
+}
+
+/* ---- answers from the gateway itself ---------------------------------- */
+
+static int put(const struct request *r, const char *s, size_t len)
+{
+	return r->io.write(r->io.ctx, s, len);
+}
+
+static int flush(const struct request *r)
+{
+	return r->io.flush ? r->io.flush(r->io.ctx) : 0;
+}
+
+static int put_status(const struct request *r, int status)
+{
+	char line[96];
+	const char *text = cors_status_text(status);
+	int n = snprintf(line, sizeof(line), "Status: %d%s%s\r\n", status,
+			 *text ? " " : "", text);
+	return put(r, line, (size_t)n);
+}
+
+/* The verdict's header lines. A value with a control byte (which
+ * cors_decide never produces) is dropped rather than sent. */
+static int put_headers(const struct request *r, const struct cors_verdict *v)
+{
+	for (size_t i = 0; i < v->nheaders; i++) {
+		const struct cors_header *h = &v->headers[i];
+		bool clean = true;
+		for (size_t k = 0; k < h->value_len; k++) {
+			unsigned char c = (unsigned char)h->value[k];
+			if ((c < 0x20 && c != '\t') || c == 0x7f)
+				clean = false;
+		}
+		if (!clean) {
+			log_error("not sending %s: its value has a control "
+				  "character",
+				  h->name);
+			continue;
+		}
+		if (put(r, h->name, strlen(h->name)) < 0 || put(r, ": ", 2) < 0 ||
+		    put(r, h->value, h->value_len) < 0 || put(r, "\r\n", 2) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int put_text(const struct request *r, const char *body, size_t len)
+{
+	char head[128];
+	int n = snprintf(head, sizeof(head),
+			 "Content-Type: text/plain; charset=utf-8\r\n"
+			 "Content-Length: %zu\r\n\r\n",
+			 len);
+	if (put(r, head, (size_t)n) < 0 || put(r, body, len) < 0)
+		return -1;
+	return flush(r);
+}
+
+int request_answer_verdict(const struct request *r,
+			   const struct cors_verdict *v)
+{
+	static const char refused[] =
+		"corsgate: this origin may not use this resource\n";
+	bool preflight = v->kind == CORS_PREFLIGHT_OK ||
+			 v->kind == CORS_PREFLIGHT_REFUSED;
+
+	if (put_status(r, v->status) < 0 || put_headers(r, v) < 0)
+		return -1;
+	if (preflight) {
+		if (put(r, "Content-Length: 0\r\n\r\n", 21) < 0)
+			return -1;
+		return flush(r);
+	}
+	return put_text(r, refused, sizeof(refused) - 1);
+}
+
+int request_answer_error(const struct request *r, const struct cors_verdict *v,
+			 int status, const char *msg)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body), "corsgate: %d %s: %s\n", status,
+			 cors_status_text(status), msg);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		n = (int)sizeof(body) - 1;
+	if (put_status(r, status) < 0)
+		return -1;
+	if (v && v->kind != CORS_DISABLED && put_headers(r, v) < 0)
+		return -1;
+	return put_text(r, body, (size_t)n);
+}
+
+static int clamp(size_t n, int max)
+{
+	return n < (size_t)max ? (int)n : max;
+}
+
+void request_log_refused(const struct request *r, const char *path,
+			 const struct cors_verdict *v)
+{
+	char reason[512];
+
+	cors_reason_format(v, reason, sizeof(reason));
+	log_info("%s %.*s origin %.*s: %s", r->method,
+		 clamp(strlen(path), 512), path,
+		 clamp(r->cors.origin.len, 256),
+		 r->cors.origin.s ? r->cors.origin.s : "", reason);
 }

@@ -38,6 +38,13 @@ struct request_io {
 	 * the body). Returns 0, or -1 on error. */
 	int (*write)(void *ctx, const char *buf, size_t n);
 	void *ctx;
+	/* Sends on what write() buffered, so that a script's output reaches
+	 * the client as it comes. NULL: write() does not buffer. Returns 0,
+	 * or -1 on error. */
+	int (*flush)(void *ctx);
+	/* Writes to the web server's error log (the FastCGI stderr stream).
+	 * NULL: there is none. Returns 0, or -1 on error. */
+	int (*err_write)(void *ctx, const char *buf, size_t n);
 };
 
 struct request {
@@ -70,5 +77,24 @@ const char *request_param(const struct request *r, const char *name);
 
 /* Frees what request_init() allocated. Safe on an emptied request. */
 void request_free(struct request *r);
+
+/* Answers what the gateway answers itself - a preflight (allowed or
+ * refused) or a blocked actual request - with the verdict's status and
+ * headers verbatim; "Content-Length: 0" on a preflight, a short text body
+ * otherwise. Returns 0, or -1 when r->io failed. */
+int request_answer_verdict(const struct request *r,
+			   const struct cors_verdict *v);
+
+/* Answers a gateway error (status, e.g. 404 or 502) with a one-line text
+ * body naming msg. With a verdict v that is not CORS_DISABLED its CORS
+ * headers are sent too, so that an allowed page can read the error; v may
+ * be NULL. Returns 0, or -1 when r->io failed. */
+int request_answer_error(const struct request *r, const struct cors_verdict *v,
+			 int status, const char *msg);
+
+/* Logs one info line for a refused CORS request: method, path, origin,
+ * reason. */
+void request_log_refused(const struct request *r, const char *path,
+			 const struct cors_verdict *v);
 
 #endif

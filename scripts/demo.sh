@@ -1,0 +1,101 @@
+#!/bin/sh
+# scripts/demo.sh [CORSGATE] - corsgate behind nginx on 127.0.0.1:8080 with
+# etc/cors.ini (`make demo`). Everything runs in a temporary directory
+# (/etc/nginx is not touched) and stops on Ctrl-C.
+set -eu
+cd "$(dirname "$0")/.."
+CG=${1:-build/corsgate}
+case $CG in /*) ;; *) CG=$PWD/$CG ;; esac
+POLICY=$PWD/etc/cors.ini
+LISTEN=127.0.0.1:8080
+
+[ -x "$CG" ] || { echo "demo: $CG not built (make)" >&2; exit 1; }
+command -v nginx >/dev/null || { echo "demo: nginx not installed (make deps)" >&2; exit 1; }
+if curl -s -o /dev/null --max-time 2 "http://$LISTEN/"; then
+	echo "demo: something already listens on $LISTEN" >&2
+	exit 1
+fi
+
+D=$(mktemp -d /tmp/corsgate-demo.XXXXXX)
+chmod 755 "$D"
+CG_PID=""
+NGINX_PID=""
+
+stop() {
+	trap - EXIT INT TERM
+	echo
+	echo "demo: stopping"
+	for p in $NGINX_PID $CG_PID; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $NGINX_PID $CG_PID; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$D"
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+# corsgate: as root, drop to nobody (root is refused without --allow-root).
+set -- serve -c "$POLICY" -s "unix:$D/corsgate.sock" -w 2
+[ "$(id -u)" = 0 ] && set -- "$@" -u nobody -g nogroup
+"$CG" "$@" &
+CG_PID=$!
+n=0
+until [ -S "$D/corsgate.sock" ]; do
+	n=$((n + 1))
+	if [ $n -gt 50 ] || ! kill -0 "$CG_PID" 2>/dev/null; then
+		echo "demo: corsgate did not start" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+
+# nginx: etc/nginx/corsgate.conf with the socket above.
+mkdir -p "$D/tmp"
+{
+	[ "$(id -u)" = 0 ] && echo "user root;"
+	cat <<EOF
+worker_processes 2;
+pid $D/nginx.pid;
+error_log $D/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $D/tmp/body;
+    proxy_temp_path $D/tmp/proxy;
+    fastcgi_temp_path $D/tmp/fastcgi;
+    uwsgi_temp_path $D/tmp/uwsgi;
+    scgi_temp_path $D/tmp/scgi;
+EOF
+	sed -e "s|server unix:/run/corsgate/corsgate.sock;|server unix:$D/corsgate.sock;|" \
+		-e "s|listen 127.0.0.1:8080;|listen $LISTEN;|" etc/nginx/corsgate.conf
+	echo "}"
+} >"$D/nginx.conf"
+nginx -p "$D" -c "$D/nginx.conf" -g 'daemon off;' &
+NGINX_PID=$!
+n=0
+until curl -s -o /dev/null --max-time 1 "http://$LISTEN/"; do
+	n=$((n + 1))
+	if [ $n -gt 50 ] || ! kill -0 "$NGINX_PID" 2>/dev/null; then
+		echo "demo: nginx did not start, see $D/nginx-error.log" >&2
+		cat "$D/nginx-error.log" >&2 2>/dev/null || true
+		exit 1
+	fi
+	sleep 0.1
+done
+
+cat <<EOF
+
+corsgate is answering behind nginx on http://$LISTEN/ with $POLICY
+(its log follows below). Try, from another terminal:
+
+  # an allowed preflight (the exchange in the CORS reference): 204 + Access-Control-Allow-*
+  curl -i -X OPTIONS http://$LISTEN/cors -H 'Origin: http://x.com' -H 'Access-Control-Request-Method: PUT' -H 'Access-Control-Request-Headers: X-Custom-Header'
+
+  # a refused one (PATCH is not allowed on /cors): 403, no Access-Control-Allow-*
+  curl -i -X OPTIONS http://$LISTEN/cors -H 'Origin: http://x.com' -H 'Access-Control-Request-Method: PATCH'
+
+  # the actual request: Access-Control-Allow-Origin added to the script's answer
+  curl -i -X PUT http://$LISTEN/cors -H 'Origin: http://x.com' -H 'X-Custom-Header: value'
+
+Reload the policy after editing it: kill -HUP $CG_PID. Stop: Ctrl-C.
+
+EOF
+wait "$CG_PID"

@@ -1,0 +1,96 @@
+#!/bin/sh
+# Bad input from the socket: each case closes its connection, is logged
+# once, and the next request is served by the same worker.
+. tests/lib.sh
+export CORSGATE_IO_TIMEOUT=2
+. tests/integration/harness.sh
+
+P=$(free_port)
+A=tcp:127.0.0.1:$P
+start_corsgate cg "$A" -c "$H_POLICY" -w 1 --allow-root || { finish; exit 1; }
+M=$(h_cg_pid cg)
+W=$(h_workers "$M")
+LOG=$H_DIR/cg.log
+build() { fcgi - build "$@"; }
+
+# bad NAME HEX LOG_FRAGMENT
+bad() {
+	_out=$(fcgi "$A" raw "$2" --wait 8)
+	check_eq "$1: connection closed" closed "$(echo "$_out" | awk '{print $1}')"
+	wait_for 3 "grep -qF '$3' '$LOG'"
+	check_eq "$1: logged once" 1 "$(grep -cF "$3" "$LOG")"
+	if h_ready "$A"; then pass "$1: next request served"; else
+		fail "$1: next request served"; fi
+}
+
+bad "bad version" "$(build record:2:1:1:0001000000000000)" \
+	"malformed FastCGI record (version 2, type 1)"
+bad "PARAMS first" "$(build param:A=b params-end)" \
+	"PARAMS record (4 bytes) where BEGIN_REQUEST was expected"
+bad "unknown role" "$(build begin:7 param:REQUEST_METHOD=GET params-end)" \
+	"unknown FastCGI role 7"
+bad "FILTER role" "$(build begin:3 param:REQUEST_METHOD=GET params-end)" \
+	"FastCGI role FILTER not supported"
+bad "STDIN inside PARAMS" "$(build begin param:A=b stdin-end)" \
+	"STDIN record before the end of PARAMS"
+bad "version 0 in PARAMS" "$(build begin record:0:4:1:0101416200)" \
+	"malformed FastCGI record (version 0, type 4)"
+bad "pair cut by the end of params" "$(build begin record:1:4:1:0500 params-end)" \
+	"params end inside a name-value pair"
+bad "one pair claiming 2 GiB" "$(build begin record:1:4:1:ffffffff01 params-end)" \
+	"params block larger than 65536 bytes"
+bad "half a record, then silence" "01010001" \
+	"incomplete request after 2 s (4 bytes): the peer stalled"
+
+out=$(fcgi "$A" oversize)
+check_eq "100 KiB of params: closed" closed "$out"
+wait_for 3 "grep -q 'params block larger than' '$LOG'"
+check_eq "100 KiB of params: logged once more" 2 "$(grep -c 'params block larger than' "$LOG")"
+
+# A stalled connection holds one thread, not the worker.
+fcgi "$A" raw 0101 --wait 8 >/dev/null &
+stall=$!
+sleep 0.3
+t0=$(date +%s%N)
+if h_ready "$A"; then pass "served while another connection stalls"; else
+	fail "served while another connection stalls"; fi
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+if [ "$ms" -lt 1500 ]; then pass "without waiting for the stall (${ms} ms)"; else
+	fail "without waiting for the stall" "took $ms ms"; fi
+wait "$stall"
+
+# Connections that close without a request are not errors.
+before=$(grep -c 'error:' "$LOG")
+python3 -c "
+import socket
+for i in range(50):
+    s = socket.create_connection(('127.0.0.1', $P)); s.close()"
+sleep 0.5
+check_eq "50 empty connections: nothing logged" "$before" "$(grep -c 'error:' "$LOG")"
+
+r=$(fcgi "$A" request -p SCRIPT_NAME=/x)
+check_contains "no REQUEST_METHOD: 400" "$r" "Status: 400"
+check_eq "no REQUEST_METHOD: one log line" 1 "$(grep -c 'without REQUEST_METHOD' "$LOG")"
+
+r=$(fcgi "$A" raw "$(build getvalues begin param:REQUEST_METHOD=GET param:SCRIPT_NAME=/x params-end stdin-end)" --wait 3)
+check_contains "GET_VALUES answered by libfcgi" "$r" "010a0000"
+check_contains "and the request after it served" "$r" "5374617475733a20323030" # "Status: 200"
+
+check_eq "no NUL byte in an answer" 0 \
+	"$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/x | tr -dc '\000' | wc -c | tr -d ' ')"
+check_eq "the header block as sent" "Status: 200 OK|Vary: Origin|Content-Type: text/plain; charset=utf-8|Content-Length: 31||corsgate: no script runner yet" \
+	"$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/x | tr -d '\r' | paste -sd '|')"
+
+r=$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/x --keep 3)
+check_eq "three requests on one kept-alive connection" 3 "$(echo "$r" | grep -c '^Status: 200')"
+
+r=$(fcgi "$A" request -p REQUEST_METHOD=POST -p SCRIPT_NAME=/x --stdin "$(head -c 100000 /dev/zero | tr '\0' a)")
+check_contains "a 100 kB body is read and answered" "$r" "Status: 200"
+
+check_eq "the same worker still runs" "$W" "$(h_workers "$M")"
+if h_alive "$M"; then pass "the master still runs"; else fail "the master still runs"; fi
+check_lacks "no worker was killed" "$(cat "$LOG")" "killed by signal"
+check_lacks "no worker exited" "$(cat "$LOG")" "exited with status"
+
+finish

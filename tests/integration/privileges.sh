@@ -1,0 +1,62 @@
+#!/bin/sh
+# Started as root with -u/-g: bind, then switch to that user for good.
+# Without them (and without --allow-root) root is refused.
+. tests/lib.sh
+. tests/integration/harness.sh
+
+if [ "$(id -u)" != 0 ]; then
+	pass "not root: privilege tests skipped"
+	finish
+	exit
+fi
+NOBODY=$(id -u nobody)
+NOGROUP=$(id -g nobody)
+
+SOCK=$H_DIR/priv.sock
+start_corsgate priv "unix:$SOCK" -c "$H_POLICY" -w 2 -u nobody || { finish; exit 1; }
+M=$(h_cg_pid priv)
+check_eq "master runs as nobody" "$NOBODY" "$(ps -o uid= -p "$M" | tr -d ' ')"
+W=$(h_workers "$M")
+check_eq "two workers" 2 "$(echo $W | wc -w | tr -d ' ')"
+for w in $W; do
+	check_eq "worker $w runs as nobody" "$NOBODY" "$(ps -o uid= -p "$w" | tr -d ' ')"
+	check_eq "worker $w: real, effective, saved, fs uid" \
+		"$NOBODY $NOBODY $NOBODY $NOBODY" \
+		"$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$w/status")"
+	check_eq "worker $w: gid" "$NOGROUP $NOGROUP $NOGROUP $NOGROUP" \
+		"$(awk '/^Gid:/ {print $2, $3, $4, $5}' "/proc/$w/status")"
+	check_eq "worker $w: no capabilities" 0000000000000000 \
+		"$(awk '/^CapEff:/ {print $2}' "/proc/$w/status")"
+done
+check_eq "socket owned by nobody" nobody "$(stat -c %U "$SOCK")"
+r=$(fcgi "unix:$SOCK" request -p REQUEST_METHOD=OPTIONS -p SCRIPT_NAME=/cors \
+	-p HTTP_ORIGIN=http://x.com -p HTTP_ACCESS_CONTROL_REQUEST_METHOD=PUT)
+check_contains "serves after dropping privileges" "$r" "Status: 204"
+
+# -g only: still root, so refused without --allow-root
+"$CORSGATE" serve -s "unix:$H_DIR/g.sock" -c "$H_POLICY" -g nogroup 2>"$H_DIR/g.log"
+check_eq "-g alone as root: exit 1" 1 "$?"
+
+# root without -u: refused, clearly, and the socket file is not left behind
+"$CORSGATE" serve -s "unix:$H_DIR/root.sock" -c "$H_POLICY" 2>"$H_DIR/root.log"
+check_eq "root without --allow-root: exit 1" 1 "$?"
+check_contains "root refused with a clear message" "$(cat "$H_DIR/root.log")" \
+	"refusing to serve as root"
+check_eq "refused: no socket file left" no \
+	"$([ -e "$H_DIR/root.sock" ] && echo yes || echo no)"
+
+"$CORSGATE" serve -s "unix:$H_DIR/u.sock" -c "$H_POLICY" -u no-such-user-here 2>"$H_DIR/u.log"
+check_eq "unknown user: exit 1" 1 "$?"
+check_contains "unknown user named" "$(cat "$H_DIR/u.log")" "no-such-user-here"
+check_eq "unknown user: nothing bound" no \
+	"$([ -e "$H_DIR/u.sock" ] && echo yes || echo no)"
+
+# [gateway] user is used when -u is not given
+P=$(free_port)
+h_policy "$H_DIR/gw.ini" '[gateway]
+user = nobody'
+start_corsgate gw "tcp:127.0.0.1:$P" -c "$H_DIR/gw.ini" -w 1
+check_eq "[gateway] user: master runs as nobody" "$NOBODY" \
+	"$(ps -o uid= -p "$(h_cg_pid gw)" | tr -d ' ')"
+
+finish
