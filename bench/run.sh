@@ -3,8 +3,10 @@
 # Prints figures and ratios; never fails on speed.
 set -u
 cd "$(dirname "$0")/.."
-export B="${1:-build}"
-export CORSGATE="$PWD/$B/corsgate"
+B="${1:-build}"
+case $B in /*) ;; *) B="$PWD/$B" ;; esac
+export B
+export CORSGATE="$B/corsgate"
 for part in bench/*.sh; do
 	[ "$part" = bench/run.sh ] && continue
 	echo "== $(basename "$part" .sh)"

@@ -32,8 +32,15 @@ stop() {
 trap stop EXIT
 trap 'exit 130' INT TERM
 
+# The example scripts and the policy, copied where the unprivileged user
+# corsgate drops to can read them, with cgi_root pointing at the copy.
+cp -R cgi-bin "$D/cgi-bin"
+chmod -R a+rX "$D/cgi-bin"
+sed "s|^cgi_root = .*|cgi_root = $D/cgi-bin|" "$POLICY" >"$D/cors.ini"
+chmod 644 "$D/cors.ini"
+
 # corsgate: as root, drop to nobody (root is refused without --allow-root).
-set -- serve -c "$POLICY" -s "unix:$D/corsgate.sock" -w 2
+set -- serve -c "$D/cors.ini" -s "unix:$D/corsgate.sock" -w 2
 [ "$(id -u)" = 0 ] && set -- "$@" -u nobody -g nogroup
 "$CG" "$@" &
 CG_PID=$!
@@ -65,13 +72,14 @@ http {
     scgi_temp_path $D/tmp/scgi;
 EOF
 	sed -e "s|server unix:/run/corsgate/corsgate.sock;|server unix:$D/corsgate.sock;|" \
-		-e "s|listen 127.0.0.1:8080;|listen $LISTEN;|" etc/nginx/corsgate.conf
+		-e "s|listen 127.0.0.1:8080;|listen $LISTEN;|" \
+		-e "s|root /var/www/cgi-bin;|root $D/cgi-bin;|" etc/nginx/corsgate.conf
 	echo "}"
 } >"$D/nginx.conf"
 nginx -p "$D" -c "$D/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
 n=0
-until curl -s -o /dev/null --max-time 1 "http://$LISTEN/"; do
+until curl -s -o /dev/null --max-time 1 "http://$LISTEN/echo.sh"; do
 	n=$((n + 1))
 	if [ $n -gt 50 ] || ! kill -0 "$NGINX_PID" 2>/dev/null; then
 		echo "demo: nginx did not start, see $D/nginx-error.log" >&2
@@ -84,7 +92,8 @@ done
 cat <<EOF
 
 corsgate is answering behind nginx on http://$LISTEN/ with $POLICY
-(its log follows below). Try, from another terminal:
+(cgi_root: a copy of cgi-bin/ in $D; corsgate's log follows below).
+Try, from another terminal:
 
   # an allowed preflight (the exchange in the CORS reference): 204 + Access-Control-Allow-*
   curl -i -X OPTIONS http://$LISTEN/cors -H 'Origin: http://x.com' -H 'Access-Control-Request-Method: PUT' -H 'Access-Control-Request-Headers: X-Custom-Header'
@@ -92,8 +101,12 @@ corsgate is answering behind nginx on http://$LISTEN/ with $POLICY
   # a refused one (PATCH is not allowed on /cors): 403, no Access-Control-Allow-*
   curl -i -X OPTIONS http://$LISTEN/cors -H 'Origin: http://x.com' -H 'Access-Control-Request-Method: PATCH'
 
-  # the actual request: Access-Control-Allow-Origin added to the script's answer
-  curl -i -X PUT http://$LISTEN/cors -H 'Origin: http://x.com' -H 'X-Custom-Header: value'
+  # an actual request: cgi-bin/echo.sh runs, corsgate adds Access-Control-Allow-Origin
+  curl -i -X PUT http://$LISTEN/echo.sh -H 'Origin: https://app.example.com' -H 'X-Custom-Header: value' --data hello
+
+  # more scripts: vary.sh (its Vary kept, its stray Allow-Origin removed),
+  # stream.sh (a line a second), fail.sh (a 500 that keeps its CORS headers),
+  # echo.pl, echo.py; and /internal/... where corsgate adds nothing
 
 Reload the policy after editing it: kill -HUP $CG_PID. Stop: Ctrl-C.
 

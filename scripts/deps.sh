@@ -10,8 +10,8 @@
 set -eu
 
 BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi"
-TEST="curl python3 perl nginx lighttpd apache2 procps iproute2"
-BENCH="wrk"
+TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk"
+BENCH="fcgiwrap"
 
 want="$BUILD $TEST"
 [ "${1:-}" = bench ] && want="$want $BENCH"

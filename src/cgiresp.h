@@ -14,7 +14,7 @@
 #include "cors.h"
 
 /* A header block longer than this (blank line included) is refused. */
-#define CGIRESP_MAX_BLOCK (64 * 1024)
+#define CGIRESP_MAX_BLOCK ((size_t)64 * 1024)
 /* At most this many header lines. */
 #define CGIRESP_MAX_HEADERS 128
 

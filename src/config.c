@@ -254,8 +254,10 @@ static void enter_section(struct parser *p, char *name)
 		}
 		if (p->npaths == p->cap) {
 			size_t cap = p->cap ? p->cap * 2 : 8;
-			struct build **np =
-				realloc(p->paths, cap * sizeof(*np));
+			/* an array of pointers: sizeof(*np) is meant */
+			struct build **np = realloc(
+				p->paths,
+				cap * sizeof(*np)); // NOLINT(bugprone-sizeof-expression)
 			if (!np)
 				goto nomem;
 			p->paths = np;
@@ -368,7 +370,7 @@ static char *reader(char *str, int num, void *stream)
 		total--;
 	}
 	buf[len] = '\0';
-	strcpy(str, "\n");
+	memcpy(str, "\n", 2);
 	if (total > max) {
 		perr(p, p->lineno, "line",
 		     "too long (%zu bytes, limit %zu): split it; a list key "
@@ -677,9 +679,9 @@ static bool valid_listen(const char *v)
 			return false;
 		colon = close + 1;
 	} else {
-		colon = strrchr(h, ':');
-		if (!colon || colon == h)
-			return false;
+		colon = strchr(h, ':');
+		if (!colon || colon == h || strchr(colon + 1, ':'))
+			return false; /* an IPv6 address needs its brackets */
 	}
 	long port;
 	return parse_long(colon + 1, 1, 65535, &port) == 0;
@@ -697,7 +699,7 @@ static int parse_size(const char *v, long long *out)
 	if (*end == 'k' || *end == 'K')
 		mul = 1024;
 	else if (*end == 'm' || *end == 'M')
-		mul = 1024 * 1024;
+		mul = 1024LL * 1024;
 	else if (*end == 'g' || *end == 'G')
 		mul = 1024LL * 1024 * 1024;
 	if (mul != 1)

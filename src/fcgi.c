@@ -70,6 +70,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgi.h"
 #include "config.h"
 #include "cors.h"
 #include "listen.h"
@@ -261,38 +262,25 @@ static int drain_body(const struct request *r)
 
 /* The script path: everything the gateway does not answer itself (not a
  * preflight, a disabled path, an actual request allowed or refused but not
- * blocked). The verdict's headers go on the script's response. Until the
- * script runner exists this answers a fixed text; it will become
- * cgi_run(r, v, cfg): r carries the params and both streams, v the headers
- * to add, cfg the [gateway] settings (cgi_root). */
+ * blocked). The script the params name runs; the verdict's headers go on
+ * its response. */
 static int respond_script(const struct request *r, const struct cors_verdict *v,
 			  const struct config *cfg)
 {
-	static const char status[] = "Status: 200 OK\r\n";
-	static const char body[] = "corsgate: no script runner yet\n";
-	char line[128];
-	int n;
+	char file[PATH_MAX];
+	struct cgi_target t = {file, NULL, NULL};
 
-	(void)cfg;
-	if (drain_body(r) < 0)
-		return -1;
-	if (r->io.write(r->io.ctx, status, sizeof(status) - 1) < 0)
-		return -1;
-	for (size_t i = 0; i < v->nheaders; i++) {
-		const struct cors_header *h = &v->headers[i];
-		if (r->io.write(r->io.ctx, h->name, strlen(h->name)) < 0 ||
-		    r->io.write(r->io.ctx, ": ", 2) < 0 ||
-		    r->io.write(r->io.ctx, h->value, h->value_len) < 0 ||
-		    r->io.write(r->io.ctx, "\r\n", 2) < 0)
-			return -1;
+	if (cgi_target_from_params(r, file, sizeof(file)) < 0) {
+		log_error("%s %.*s: the web server passes neither "
+			  "SCRIPT_FILENAME nor DOCUMENT_ROOT and SCRIPT_NAME: "
+			  "answered 500",
+			  r->method, r->path_len > 512 ? 512 : (int)r->path_len,
+			  r->path);
+		return request_answer_error(r, v, 500,
+					    "no script named by the web "
+					    "server");
 	}
-	n = snprintf(line, sizeof(line),
-		     "Content-Type: text/plain; charset=utf-8\r\n"
-		     "Content-Length: %zu\r\n\r\n",
-		     sizeof(body) - 1);
-	if (r->io.write(r->io.ctx, line, (size_t)n) < 0)
-		return -1;
-	return r->io.write(r->io.ctx, body, sizeof(body) - 1);
+	return cgi_run(r, &t, v, &cfg->gateway);
 }
 
 static int min_int(size_t a, int b)

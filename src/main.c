@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cgimode.h"
 #include "config.h"
 #include "cors.h"
 #include "fcgi.h"
@@ -310,6 +311,11 @@ int main(int argc, char **argv)
 {
 	struct args a;
 	memset(&a, 0, sizeof(a));
+	/* Run by a web server as a CGI program (shared hosting): one
+	 * request. Its arguments, if any, are a query string's words (RFC 3875
+	 * 4.4), never a command line: /x.sh?check must not run `check`. */
+	if (cgimode_detect())
+		exit(cgimode_serve(NULL));
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		exit(rc < 0 ? 0 : 1);

@@ -73,20 +73,38 @@ r=$(fcgi "$A" request -p SCRIPT_NAME=/x)
 check_contains "no REQUEST_METHOD: 400" "$r" "Status: 400"
 check_eq "no REQUEST_METHOD: one log line" 1 "$(grep -c 'without REQUEST_METHOD' "$LOG")"
 
-r=$(fcgi "$A" raw "$(build getvalues begin param:REQUEST_METHOD=GET param:SCRIPT_NAME=/x params-end stdin-end)" --wait 3)
+r=$(fcgi "$A" raw "$(build getvalues begin param:REQUEST_METHOD=GET param:SCRIPT_NAME=/ready \
+	"param:SCRIPT_FILENAME=$H_CGI/ready" params-end stdin-end)" --wait 3)
 check_contains "GET_VALUES answered by libfcgi" "$r" "010a0000"
 check_contains "and the request after it served" "$r" "5374617475733a20323030" # "Status: 200"
 
 check_eq "no NUL byte in an answer" 0 \
-	"$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/x | tr -dc '\000' | wc -c | tr -d ' ')"
-check_eq "the header block as sent" "Status: 200 OK|Vary: Origin|Content-Type: text/plain; charset=utf-8|Content-Length: 31||corsgate: no script runner yet" \
-	"$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/x | tr -d '\r' | paste -sd '|')"
+	"$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/ready \
+		-p "SCRIPT_FILENAME=$H_CGI/ready" | tr -dc '\000' | wc -c | tr -d ' ')"
+# the script's block, rewritten: Status first, Vary added
+check_eq "the header block as sent" "Status: 200 OK|Content-Type: text/plain|Vary: Origin||ready" \
+	"$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/ready \
+		-p "SCRIPT_FILENAME=$H_CGI/ready" | tr -d '\r' | paste -sd '|')"
+# without SCRIPT_FILENAME: DOCUMENT_ROOT + SCRIPT_NAME
+check_contains "DOCUMENT_ROOT + SCRIPT_NAME names the script" \
+	"$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/ready -p "DOCUMENT_ROOT=$H_CGI")" \
+	"ready"
 
-r=$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/x --keep 3)
-check_eq "three requests on one kept-alive connection" 3 "$(echo "$r" | grep -c '^Status: 200')"
+r=$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/ready \
+	-p "SCRIPT_FILENAME=$H_CGI/ready" --keep 3)
+check_eq "three requests on one kept-alive connection" 3 "$(echo "$r" | grep -c '^ready')"
 
-r=$(fcgi "$A" request -p REQUEST_METHOD=POST -p SCRIPT_NAME=/x --stdin "$(head -c 100000 /dev/zero | tr '\0' a)")
-check_contains "a 100 kB body is read and answered" "$r" "Status: 200"
+r=$(fcgi "$A" request -p REQUEST_METHOD=POST -p SCRIPT_NAME=/echo.py \
+	-p "SCRIPT_FILENAME=$H_CGI/echo.py" -p CONTENT_LENGTH=100000 \
+	--stdin "$(head -c 100000 /dev/zero | tr '\0' a)")
+check_contains "a 100 kB body: answered" "$r" "Status: 200"
+check_eq "a 100 kB body: the script read it whole" 100000 \
+	"$(printf '%s\n' "$r" | sed -n '/^{/p' | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["body"]))' 2>&1)"
+r=$(fcgi "$A" request -p REQUEST_METHOD=POST -p SCRIPT_NAME=/ready \
+	-p "SCRIPT_FILENAME=$H_CGI/ready" -p CONTENT_LENGTH=100000 \
+	--stdin "$(head -c 100000 /dev/zero | tr '\0' a)" --keep 2)
+check_eq "a 100 kB body the script never reads: drained, connection kept" 2 \
+	"$(echo "$r" | grep -c '^ready')"
 
 check_eq "the same worker still runs" "$W" "$(h_workers "$M")"
 if h_alive "$M"; then pass "the master still runs"; else fail "the master still runs"; fi

@@ -49,7 +49,7 @@ check_eq "8 threads, keepalive 32: 200 parallel requests complete" 200 \
 t1=$(date +%s)
 echo "     (took $((t1 - t0)) s)"
 check_eq "8 threads: a second round completes too" 200 \
-	"$(parallel 200 "http://127.0.0.1:$PORT2/x" 'Origin: https://app.example.com')"
+	"$(parallel 200 "http://127.0.0.1:$PORT2/ready" 'Origin: https://app.example.com')"
 check_lacks "corsgate logged no error" "$(cat "$H_DIR/cg.log" "$H_DIR/small.log")" "error:"
 
 finish

@@ -12,8 +12,9 @@ URL=http://127.0.0.1:$PORT
 
 h_reference_checks nginx-unix "$URL/cors"
 
-r=$(h_http GET "$URL/hello")
+r=$(h_http GET "$URL/echo.sh")
 check_contains "no Origin: the script path answers" "$r" "HTTP/1.1 200"
+check_contains "no Origin: the script ran" "$r" '"lang":"sh","method":"GET"'
 check_contains "no Origin: Vary: Origin" "$r" "Vary: Origin"
 check_lacks "no Origin: no Allow-Origin" "$r" "Access-Control-Allow-Origin"
 
@@ -36,9 +37,9 @@ r=$(h_http OPTIONS "$URL/cors?x=1" 'Origin: http://x.com' \
 check_contains "query string ignored for the path" "$r" \
 	"Access-Control-Allow-Methods: GET, POST, PUT"
 
-r=$(h_http OPTIONS "$URL/plain")
-check_contains "OPTIONS without Origin goes to the script path" "$r" \
-	"no script runner yet"
+r=$(h_http OPTIONS "$URL/echo.sh")
+check_contains "OPTIONS without Origin goes to the script" "$r" \
+	'"method":"OPTIONS"'
 
 wait_for 5 "grep -q 'OPTIONS /api/items origin https://example.com: refused' '$H_DIR/cg.log'"
 check_eq "one info line per refused request" 1 \

@@ -70,7 +70,7 @@ check_contains "the death is logged with the signal" "$(cat "$LOG")" \
 	"worker $victim killed by signal 9"
 ok=0
 for i in $(seq 20); do
-	[ "$(h_status GET "$URL/x")" = 200 ] && ok=$((ok + 1))
+	[ "$(h_status GET "$URL/ready")" = 200 ] && ok=$((ok + 1))
 done
 check_eq "requests succeed after the replacement" 20 "$ok"
 

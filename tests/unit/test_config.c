@@ -143,6 +143,7 @@ static const struct bad_case bad_cases[] = {
 	{"text after section", "[cors] x\n", 1, "[: text after the section header"},
 	{"gateway cgi_root relative", "[gateway]\ncgi_root = cgi-bin\n", 2, "cgi_root: 'cgi-bin': expected an absolute path"},
 	{"gateway listen bad", "[gateway]\nlisten = 127.0.0.1:9000\n", 2, "listen: '127.0.0.1:9000'"},
+	{"gateway listen v6 without brackets", "[gateway]\nlisten = tcp:::1:9000\n", 2, "listen: 'tcp:::1:9000'"},
 	{"gateway listen port 0", "[gateway]\nlisten = tcp:127.0.0.1:0\n", 2, "listen: 'tcp:127.0.0.1:0'"},
 	{"gateway workers 0", "[gateway]\nworkers = 0\n", 2, "workers: '0': expected 1 to 256"},
 	{"gateway log_level", "[gateway]\nlog_level = loud\n", 2, "log_level: 'loud'"},

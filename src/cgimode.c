@@ -1,0 +1,223 @@
+/* cgimode.c - the plain-CGI front. See cgimode.h.
+ *
+ * Apache's `Action corsgate /path/corsgate.cgi` + `AddHandler corsgate .sh`
+ * runs corsgate for a request of /api/x.sh with PATH_INFO=/api/x.sh (the
+ * path the browser asked for: the policy path) and PATH_TRANSLATED=the
+ * file. The target script then sees itself as the CGI program:
+ * SCRIPT_NAME=/api/x.sh, SCRIPT_FILENAME=the file, no PATH_INFO.
+ *
+ * A request with a path past the file (/api/x.sh/more) comes with
+ * PATH_INFO=/api/x.sh/more and PATH_TRANSLATED=the file + "/more" (Apache
+ * joins its lookup's file and path info): the file is found by walking
+ * back, and the script gets SCRIPT_NAME=/api/x.sh, PATH_INFO=/more.
+ */
+#include "cgimode.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgi.h"
+#include "config.h"
+#include "cors.h"
+#include "log.h"
+#include "request.h"
+
+extern char **environ;
+
+bool cgimode_detect(void)
+{
+	const char *gi = getenv("GATEWAY_INTERFACE");
+	return gi && strncmp(gi, "CGI/", 4) == 0 && FCGX_IsCGI();
+}
+
+static long io_read(void *ctx, char *buf, size_t n)
+{
+	(void)ctx;
+	for (;;) {
+		ssize_t got = read(STDIN_FILENO, buf, n);
+		if (got >= 0 || errno != EINTR)
+			return got;
+	}
+}
+
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int io_write(void *ctx, const char *buf, size_t n)
+{
+	(void)ctx;
+	return write_all(STDOUT_FILENO, buf, n);
+}
+
+static int io_err_write(void *ctx, const char *buf, size_t n)
+{
+	(void)ctx;
+	return write_all(STDERR_FILENO, buf, n);
+}
+
+/* dir(of)/cors.ini into buf, if that file exists. */
+static bool beside(const char *of, char *buf, size_t size)
+{
+	const char *slash = of ? strrchr(of, '/') : NULL;
+	if (!slash)
+		return false;
+	int n = snprintf(buf, size, "%.*s/cors.ini", (int)(slash - of), of);
+	return n > 0 && (size_t)n < size && access(buf, R_OK) == 0;
+}
+
+static const char *find_config(const char *given, char *buf, size_t size)
+{
+	char exe[PATH_MAX];
+	const char *env = getenv("CORSGATE_CONFIG");
+
+	if (given)
+		return given;
+	if (env && *env)
+		return env;
+	if (beside(getenv("SCRIPT_FILENAME"), buf, size))
+		return buf;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		if (beside(exe, buf, size))
+			return buf;
+	}
+	return CORSGATE_CONFIG;
+}
+
+/* NAME=value into a fresh string. */
+static char *kv(const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 2;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s=%s", name, value);
+	return s;
+}
+
+/* The script in PATH_TRANSLATED (translated), which may go on with the
+ * request's extra path: cuts it back, at a '/', while a component is not
+ * a directory (ENOTDIR), and keeps the cut only when uri_path ends with
+ * the same extra path. Writes the file into file[size]; returns the
+ * length of the extra path (0: none, file = translated). */
+static size_t split_extra(const char *translated, const char *uri_path,
+			  char *file, size_t size)
+{
+	struct stat st;
+	size_t tl = strlen(translated), ul = strlen(uri_path);
+
+	if (tl >= size)
+		return 0;
+	memcpy(file, translated, tl + 1);
+	while (stat(file, &st) < 0 && errno == ENOTDIR) {
+		char *slash = strrchr(file, '/');
+		if (!slash || slash == file)
+			break;
+		*slash = '\0';
+	}
+	size_t extra = tl - strlen(file);
+	if (extra == 0 || extra >= ul ||
+	    strcmp(uri_path + ul - extra, translated + tl - extra) != 0 ||
+	    stat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
+		memcpy(file, translated, tl + 1);
+		return 0;
+	}
+	return extra;
+}
+
+int cgimode_serve(const char *config_file)
+{
+	char cfgbuf[PATH_MAX];
+	struct request_io io = {io_read, io_write, NULL, NULL, io_err_write};
+	struct request r;
+	struct cors_verdict v;
+	struct config *cfg = NULL;
+	char script[PATH_MAX];
+	char *over[4] = {NULL, NULL, NULL, NULL};
+	int rc = 1;
+
+	log_set_style(LOG_STYLE_DAEMON);
+	/* a script that exits without reading its body must not kill us */
+	signal(SIGPIPE, SIG_IGN);
+	const char *file = find_config(config_file, cfgbuf, sizeof(cfgbuf));
+	enum request_err err = request_init(&r, environ, &io);
+	if (err != REQUEST_OK) {
+		log_error("CGI request refused: %s", request_strerror(err));
+		if (err == REQUEST_E_NOMETHOD)
+			request_free(&r);
+		memset(&r, 0, sizeof(r));
+		r.io = io;
+		return request_answer_error(&r, NULL, 500, "bad CGI request") < 0;
+	}
+	cfg = config_load(file);
+	if (!cfg) {
+		log_error("%s: policy not loaded: answered 500", file);
+		rc = request_answer_error(&r, NULL, 500, "policy not loaded") < 0;
+		goto out;
+	}
+	if (cfg->gateway.log_level_set)
+		log_set_level(cfg->gateway.log_level);
+	/* the policy path is the path the browser asked for */
+	const char *target = request_param(&r, "PATH_TRANSLATED");
+	const char *uri_path = request_param(&r, "PATH_INFO");
+	if (!target || !*target || !uri_path || !*uri_path) {
+		log_error("no PATH_TRANSLATED/PATH_INFO: corsgate runs as an "
+			  "Action handler (see etc/apache/htaccess.example): "
+			  "answered 500");
+		rc = request_answer_error(&r, NULL, 500,
+					  "corsgate is not set up as an "
+					  "Action handler") < 0;
+		goto out;
+	}
+	const struct cors_policy *pol =
+		config_lookup(cfg, uri_path, strlen(uri_path));
+	cors_decide(pol, &r.cors, &v);
+	if (!cors_allowed(&v))
+		request_log_refused(&r, uri_path, &v);
+	if (v.status) {
+		rc = request_answer_verdict(&r, &v) < 0;
+		goto out;
+	}
+	size_t extra = split_extra(target, uri_path, script, sizeof(script));
+	size_t ul = strlen(uri_path);
+	char *name = strndup(uri_path, ul - extra);
+	over[0] = name ? kv("SCRIPT_NAME", name) : NULL;
+	over[1] = kv("SCRIPT_FILENAME", script);
+	if (extra)
+		over[2] = kv("PATH_INFO", uri_path + ul - extra);
+	free(name);
+	/* PATH_INFO: replaced by over[2] when there is an extra path */
+	static const char *const drop[] = {"PATH_INFO", "PATH_TRANSLATED",
+					   NULL};
+	if (!over[0] || !over[1] || (extra && !over[2])) {
+		rc = request_answer_error(&r, &v, 500, "out of memory") < 0;
+		goto out;
+	}
+	struct cgi_target t = {script, (const char *const *)over, drop};
+	rc = cgi_run(&r, &t, &v, &cfg->gateway) < 0;
+out:
+	free(over[0]);
+	free(over[1]);
+	free(over[2]);
+	config_free(cfg);
+	request_free(&r);
+	return rc;
+}

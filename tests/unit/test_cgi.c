@@ -1,0 +1,538 @@
+/* test_cgi.c - cgi_run with real scripts in a temporary cgi_root and the
+ * request's streams in memory: environment, errors, body pumping,
+ * timeouts, killing, reaping, descriptors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgi.h"
+#include "config.h"
+#include "log.h"
+#include "request.h"
+
+static char root[64];
+
+/* ---- the request's streams in memory --------------------------------- */
+
+struct mem {
+	const char *body; /* the request body the web server sends */
+	size_t body_len, body_off;
+	char *out;        /* what corsgate answers */
+	size_t out_len, out_cap;
+	size_t fail_after; /* write fails once out_len exceeds it; 0: never */
+	bool like_nginx;   /* no body once an answer has begun, as nginx */
+	char err[4096];    /* the FastCGI stderr stream */
+	size_t err_len;
+	int flushes;
+};
+
+static long mem_read(void *ctx, char *buf, size_t n)
+{
+	struct mem *m = ctx;
+	size_t left = m->body_len - m->body_off;
+	if (m->like_nginx && m->out_len > 0)
+		return -1;
+	if (n > left)
+		n = left;
+	memcpy(buf, m->body + m->body_off, n);
+	m->body_off += n;
+	return (long)n;
+}
+
+static int mem_write(void *ctx, const char *buf, size_t n)
+{
+	struct mem *m = ctx;
+	if (m->fail_after && m->out_len > m->fail_after)
+		return -1;
+	if (m->out_len + n + 1 > m->out_cap) {
+		size_t cap = (m->out_len + n + 1) * 2;
+		char *p = realloc(m->out, cap);
+		if (!p)
+			return -1;
+		m->out = p;
+		m->out_cap = cap;
+	}
+	memcpy(m->out + m->out_len, buf, n);
+	m->out_len += n;
+	m->out[m->out_len] = '\0';
+	return 0;
+}
+
+static int mem_flush(void *ctx)
+{
+	((struct mem *)ctx)->flushes++;
+	return 0;
+}
+
+static int mem_err(void *ctx, const char *buf, size_t n)
+{
+	struct mem *m = ctx;
+	if (n > sizeof(m->err) - 1 - m->err_len)
+		n = sizeof(m->err) - 1 - m->err_len;
+	memcpy(m->err + m->err_len, buf, n);
+	m->err_len += n;
+	m->err[m->err_len] = '\0';
+	return 0;
+}
+
+/* ---- log capture ------------------------------------------------------ */
+
+static char logged[8192];
+
+static void sink(enum log_level l, const char *msg, void *ctx)
+{
+	(void)l;
+	(void)ctx;
+	size_t n = strlen(logged);
+	snprintf(logged + n, sizeof(logged) - n, "%s\n", msg);
+}
+
+/* ---- fixtures --------------------------------------------------------- */
+
+static void script(const char *name, const char *text, mode_t mode)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	FILE *f = fopen(path, "we");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	char path[256];
+	snprintf(root, sizeof(root), "/tmp/corsgate-cgi-XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	log_set_sink(sink, NULL);
+	signal(SIGPIPE, SIG_IGN); /* as the server and CGI mode do */
+	script("env.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+			 "env\necho \"CWD=$(pwd)\"\n"
+			 "grep -E '^Sig(Ign|Blk)' /proc/$$/status\n",
+	       0755);
+	script("echo.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+			  "cat\n",
+	       0755);
+	script("bigfirst.sh",
+	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+	       "head -c 1048576 /dev/zero | tr '\\0' x\n"
+	       "echo; echo \"read $(wc -c | tr -d ' ')\"\n",
+	       0755);
+	script("noexec.sh", "#!/bin/sh\necho hi\n", 0644);
+	script("badinterp.sh", "#!/nonexistent/interpreter\n", 0755);
+	script("early.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n'\n",
+	       0755);
+	script("silent.sh", "#!/bin/sh\necho $$ > \"$0.pid\"\nexec sleep 30\n",
+	       0755);
+	script("chatty.sh",
+	       "#!/bin/sh\necho $$ > \"$0.pid\"\n"
+	       "printf 'Content-Type: text/plain\\n\\n'\n"
+	       "while :; do echo line; sleep 0.05; done\n",
+	       0755);
+	script("err.sh",
+	       "#!/bin/sh\necho 'oops on stderr' >&2\n"
+	       "printf 'Status: 500\\nContent-Type: text/plain\\n\\nfailed\\n'\n",
+	       0755);
+	script("stray.sh",
+	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n"
+	       "Access-Control-Allow-Origin: *\\nVary: Cookie\\n\\nok\\n'\n",
+	       0755);
+	script("notype.sh", "#!/bin/sh\nprintf 'X-A: 1\\n\\nbody\\n'\n", 0755);
+	script("nph-old.sh",
+	       "#!/bin/sh\nprintf 'HTTP/1.1 202 Accepted\\r\\n"
+	       "Content-Type: text/plain\\r\\n\\r\\nnph\\n'\n",
+	       0755);
+	snprintf(path, sizeof(path), "%s/sub", root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/escape.sh", root);
+	if (symlink("/bin/true", path) < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	log_set_sink(NULL, NULL);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct config_gateway gateway(void)
+{
+	static char *pass[] = {"PATH", NULL};
+	struct config_gateway g;
+	memset(&g, 0, sizeof(g));
+	g.cgi_root = root;
+	g.pass_env = pass;
+	g.npass_env = 1;
+	g.max_body = 4 * 1024 * 1024;
+	g.default_content_type = "application/octet-stream";
+	g.script_stderr = CONFIG_STDERR_FASTCGI;
+	g.script_timeout = 10;
+	return g;
+}
+
+/* An allowed actual request's verdict. */
+static struct cors_verdict allowed_verdict(void)
+{
+	struct cors_verdict v;
+	memset(&v, 0, sizeof(v));
+	v.kind = CORS_ACTUAL_OK;
+	v.headers[0] = (struct cors_header){"Access-Control-Allow-Origin",
+					    "http://x.com", 12};
+	v.headers[1] = (struct cors_header){"Vary", "Origin", 6};
+	v.nheaders = 2;
+	return v;
+}
+
+/* The web server stops sending the body once it has an answer (nginx). */
+static bool nginx_mode;
+
+/* Runs script `name` with params and body. */
+static int run(const char *name, const char *const *params, const char *body,
+	       size_t body_len, const struct config_gateway *g,
+	       const struct cors_verdict *v, struct mem *m)
+{
+	char file[256];
+	char *env[32];
+	size_t n = 0;
+	struct request r;
+
+	snprintf(file, sizeof(file), "%s/%s", root, name);
+	for (; params && params[n]; n++)
+		env[n] = (char *)(uintptr_t)params[n];
+	env[n] = NULL;
+	memset(m, 0, sizeof(*m));
+	m->like_nginx = nginx_mode;
+	m->body = body;
+	m->body_len = body_len;
+	struct request_io io = {mem_read, mem_write, m, mem_flush, mem_err};
+	assert_int_equal(request_init(&r, env, &io), REQUEST_OK);
+	struct cgi_target t = {file, NULL, NULL};
+	logged[0] = '\0';
+	int rc = cgi_run(&r, &t, v, g);
+	request_free(&r);
+	return rc;
+}
+
+static const char *const get[] = {"REQUEST_METHOD=GET",
+				  "SCRIPT_NAME=/x",
+				  "HTTP_PROXY=http://evil",
+				  "HTTP_X_CUSTOM=yes",
+				  NULL};
+
+static int count_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static bool no_children(void)
+{
+	return waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD;
+}
+
+static pid_t read_pid(const char *name)
+{
+	char path[256];
+	long pid = 0;
+	snprintf(path, sizeof(path), "%s/%s.pid", root, name);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return (pid_t)pid;
+}
+
+/* ---- tests ------------------------------------------------------------ */
+
+static void test_cgi_environment(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	setenv("CORSGATE_TEST_SECRET", "1", 1);
+	assert_int_equal(run("env.sh", get, "", 0, &g, &v, &m), 0);
+	unsetenv("CORSGATE_TEST_SECRET");
+	assert_non_null(strstr(m.out, "Status: 200 OK\r\n"));
+	assert_non_null(strstr(m.out, "HTTP_X_CUSTOM=yes"));
+	assert_non_null(strstr(m.out, "GATEWAY_INTERFACE=CGI/1.1"));
+	assert_non_null(strstr(m.out, "\nPATH="));
+	assert_null(strstr(m.out, "HTTP_PROXY")); /* httpoxy */
+	assert_null(strstr(m.out, "CORSGATE_TEST_SECRET"));
+	char cwd[128];
+	snprintf(cwd, sizeof(cwd), "CWD=%s\n", root);
+	assert_non_null(strstr(m.out, cwd));
+	/* every standard signal at its default, none blocked, though we
+	 * ignore SIGPIPE (glibc's posix_spawn itself leaves its internal
+	 * signals 32 and 33 ignored: masked out) */
+	assert_non_null(strstr(m.out, "SigBlk:\t0000000000000000\n"));
+	const char *ign = strstr(m.out, "SigIgn:\t");
+	assert_non_null(ign);
+	unsigned long long mask = strtoull(ign + 8, NULL, 16);
+	assert_int_equal(mask & 0x7fffffffULL, 0);
+	free(m.out);
+}
+
+static void test_cgi_rewrites_headers(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	assert_int_equal(run("stray.sh", get, "", 0, &g, &v, &m), 0);
+	assert_string_equal(m.out,
+			    "Status: 200 OK\r\nContent-Type: text/plain\r\n"
+			    "Access-Control-Allow-Origin: http://x.com\r\n"
+			    "Vary: Cookie, Origin\r\n\r\nok\n");
+	free(m.out);
+	/* a disabled path: untouched */
+	v.kind = CORS_DISABLED;
+	assert_int_equal(run("stray.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "Access-Control-Allow-Origin: *\r\n"));
+	assert_non_null(strstr(m.out, "Vary: Cookie\r\n"));
+	assert_null(strstr(m.out, "x.com"));
+	free(m.out);
+}
+
+static void test_cgi_nph_and_default_type(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	assert_int_equal(run("nph-old.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "Status: 202 Accepted\r\n"));
+	assert_non_null(strstr(m.out, "\r\n\r\nnph\n"));
+	free(m.out);
+	assert_int_equal(run("notype.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(
+		strstr(m.out, "Content-Type: application/octet-stream\r\n"));
+	assert_non_null(strstr(logged, "no Content-Type"));
+	free(m.out);
+}
+
+struct err_row {
+	const char *script;
+	int status;
+	const char *log;
+};
+
+static void test_cgi_errors(void **state)
+{
+	(void)state;
+	static const struct err_row rows[] = {
+		{"missing.sh", 404, "no such script"},
+		{"escape.sh", 403, "outside cgi_root"},
+		{"noexec.sh", 403, "not executable"},
+		{"sub", 403, "not a regular file"},
+		{"badinterp.sh", 502, "No such file or directory"},
+		{"early.sh", 502, "ended before the end of its headers"},
+		{"../../etc/passwd", 403, "outside cgi_root"},
+	};
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char want[64];
+		assert_int_equal(run(rows[i].script, get, "", 0, &g, &v, &m),
+				 0);
+		snprintf(want, sizeof(want), "Status: %d ", rows[i].status);
+		if (strncmp(m.out, want, strlen(want)) != 0 ||
+		    !strstr(logged, rows[i].log) ||
+		    /* the gateway's error still carries the CORS headers */
+		    !strstr(m.out, "Access-Control-Allow-Origin: http://x.com")) {
+			print_error("%s: got\n%s\nlog: %s\n", rows[i].script,
+				    m.out, logged);
+			fail();
+		}
+		free(m.out);
+	}
+	g.cgi_root = NULL;
+	assert_int_equal(run("env.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "Status: 500 "));
+	assert_non_null(strstr(logged, "cgi_root is not set"));
+	free(m.out);
+	assert_true(no_children());
+}
+
+static void test_cgi_body_limits(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	const char *const post[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=5",
+				    NULL};
+	/* extra bytes are not passed */
+	assert_int_equal(run("echo.sh", post, "helloEXTRA", 10, &g, &v, &m),
+			 0);
+	assert_non_null(strstr(m.out, "\r\n\r\nhello"));
+	assert_null(strstr(m.out, "EXTRA"));
+	free(m.out);
+	/* a body that ends early closes the script's stdin */
+	assert_int_equal(run("echo.sh", post, "hi", 2, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "\r\n\r\nhi"));
+	free(m.out);
+	/* over max_body: 413, the script does not run, and the connection
+	 * is closed rather than drained (-1) */
+	g.max_body = 4;
+	assert_int_equal(run("echo.sh", post, "hello", 5, &g, &v, &m), -1);
+	assert_non_null(strstr(m.out, "Status: 413 "));
+	free(m.out);
+	const char *const bad[] = {"REQUEST_METHOD=POST",
+				   "CONTENT_LENGTH=12x", NULL};
+	assert_int_equal(run("echo.sh", bad, "", 0, &g, &v, &m), -1);
+	assert_non_null(strstr(m.out, "Status: 400 "));
+	free(m.out);
+}
+
+static void test_cgi_write_before_read(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	size_t n = 1024 * 1024;
+	char *body = malloc(n);
+	memset(body, 'b', n);
+	const char *const post[] = {"REQUEST_METHOD=POST",
+				    "CONTENT_LENGTH=1048576", NULL};
+	/* the body must be read before the first byte of the answer */
+	nginx_mode = true;
+	assert_int_equal(run("bigfirst.sh", post, body, n, &g, &v, &m), 0);
+	nginx_mode = false;
+	assert_non_null(strstr(m.out + m.out_len - 32, "read 1048576\n"));
+	assert_true(m.out_len > n);
+	assert_true(m.flushes > 1); /* streamed, not collected */
+	free(m.out);
+	free(body);
+}
+
+static void test_cgi_timeout_kills(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	g.script_timeout = 1;
+	assert_int_equal(run("silent.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "Status: 504 "));
+	assert_non_null(strstr(logged, "timed out"));
+	pid_t pid = read_pid("silent.sh");
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, 0), -1); /* gone */
+	assert_true(no_children());
+	free(m.out);
+}
+
+static void test_cgi_client_gone_kills(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	char file[256];
+	struct request r;
+	char *env[] = {"REQUEST_METHOD=GET", NULL};
+
+	snprintf(file, sizeof(file), "%s/chatty.sh", root);
+	memset(&m, 0, sizeof(m));
+	m.fail_after = 200;
+	struct request_io io = {mem_read, mem_write, &m, mem_flush, mem_err};
+	assert_int_equal(request_init(&r, env, &io), REQUEST_OK);
+	struct cgi_target t = {file, NULL, NULL};
+	assert_int_equal(cgi_run(&r, &t, &v, &g), -1);
+	request_free(&r);
+	pid_t pid = read_pid("chatty.sh");
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, 0), -1);
+	assert_true(no_children());
+	free(m.out);
+}
+
+static void test_cgi_stderr_modes(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	assert_int_equal(run("err.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "Status: 500 "));
+	assert_non_null(strstr(m.out, "Access-Control-Allow-Origin"));
+	assert_string_equal(m.err, "oops on stderr\n");
+	free(m.out);
+	g.script_stderr = CONFIG_STDERR_LOG;
+	assert_int_equal(run("err.sh", get, "", 0, &g, &v, &m), 0);
+	assert_int_equal(m.err_len, 0);
+	assert_non_null(strstr(logged, "stderr: oops on stderr"));
+	free(m.out);
+	g.script_stderr = CONFIG_STDERR_DISCARD;
+	assert_int_equal(run("err.sh", get, "", 0, &g, &v, &m), 0);
+	assert_int_equal(m.err_len, 0);
+	assert_null(strstr(logged, "oops"));
+	free(m.out);
+}
+
+static void test_cgi_no_leaks_over_many_runs(void **state)
+{
+	(void)state;
+	static const char *const scripts[] = {"echo.sh", "missing.sh",
+					      "early.sh", "err.sh",
+					      "stray.sh", "noexec.sh"};
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	const char *const post[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=3",
+				    NULL};
+	int before = count_fds();
+	for (int i = 0; i < 300; i++) {
+		run(scripts[i % 6], post, "abc", 3, &g, &v, &m);
+		free(m.out);
+	}
+	assert_int_equal(count_fds(), before);
+	assert_true(no_children());
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cgi_environment),
+		cmocka_unit_test(test_cgi_rewrites_headers),
+		cmocka_unit_test(test_cgi_nph_and_default_type),
+		cmocka_unit_test(test_cgi_errors),
+		cmocka_unit_test(test_cgi_body_limits),
+		cmocka_unit_test(test_cgi_write_before_read),
+		cmocka_unit_test(test_cgi_timeout_kills),
+		cmocka_unit_test(test_cgi_client_gone_kills),
+		cmocka_unit_test(test_cgi_stderr_modes),
+		cmocka_unit_test(test_cgi_no_leaks_over_many_runs),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
