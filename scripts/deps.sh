@@ -10,7 +10,7 @@
 set -eu
 
 BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi"
-TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk"
+TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk chromium"
 BENCH="fcgiwrap"
 
 want="$BUILD $TEST"

@@ -37,29 +37,6 @@ const char *cgiresp_strerror(enum cgiresp_err err)
 	return "unknown error";
 }
 
-static bool ieq(const char *a, size_t alen, const char *b)
-{
-	size_t n = strlen(b);
-	if (alen != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y + 32);
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
-static bool iprefix(const char *a, size_t alen, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return alen >= n && ieq(a, n, prefix);
-}
-
 static bool is_ows(char c)
 {
 	return c == ' ' || c == '\t';
@@ -179,7 +156,7 @@ long cgiresp_parse(const char *buf, size_t len, bool nph, struct cgiresp *out,
 		while (end > v && is_ows(end[-1]))
 			end--;
 		size_t vlen = (size_t)(end - v);
-		if (ieq(line, name_len, "status")) {
+		if (hdrlist_ieq(line, name_len, "status")) {
 			if (status_seen || parse_status(v, vlen, out) < 0)
 				return fail(err, CGIRESP_E_STATUS);
 			status_seen = true;
@@ -192,9 +169,9 @@ long cgiresp_parse(const char *buf, size_t len, bool nph, struct cgiresp *out,
 		h->name_len = name_len;
 		h->value = v;
 		h->value_len = vlen;
-		if (ieq(line, name_len, "content-type"))
+		if (hdrlist_ieq(line, name_len, "content-type"))
 			out->has_content_type = true;
-		else if (ieq(line, name_len, "location"))
+		else if (hdrlist_ieq(line, name_len, "location"))
 			out->has_location = true;
 	}
 }
@@ -266,18 +243,8 @@ struct find {
 static bool same_token(const char *t, size_t n, void *ctx)
 {
 	const struct find *f = ctx;
-	if (n != f->n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char a = t[i], b = f->t[i];
-		if (a >= 'A' && a <= 'Z')
-			a = (char)(a + 32);
-		if (b >= 'A' && b <= 'Z')
-			b = (char)(b + 32);
-		if (a != b)
-			return false;
-	}
-	return true;
+	const struct hdrlist_elem e = {f->t, f->n};
+	return hdrlist_contains(&e, 1, t, n);
 }
 
 struct emit {
@@ -301,7 +268,7 @@ static bool script_varies_on(const struct cgiresp *r, const char *t, size_t n)
 	struct find f = {t, n};
 	for (size_t i = 0; i < r->nheaders; i++) {
 		const struct cgiresp_header *h = &r->headers[i];
-		if (ieq(h->name, h->name_len, "vary") &&
+		if (hdrlist_ieq(h->name, h->name_len, "vary") &&
 		    each_token(h->value, h->value_len, same_token, &f))
 			return true;
 	}
@@ -329,7 +296,7 @@ static void put_vary(struct out *o, const struct cgiresp *r,
 	bool any = false, star = false;
 	for (size_t i = 0; i < r->nheaders; i++) {
 		const struct cgiresp_header *h = &r->headers[i];
-		if (!ieq(h->name, h->name_len, "vary"))
+		if (!hdrlist_ieq(h->name, h->name_len, "vary"))
 			continue;
 		any = true;
 		star = star || each_token(h->value, h->value_len, is_star, NULL);
@@ -352,7 +319,7 @@ static void put_vary(struct out *o, const struct cgiresp *r,
 	struct emit e = {o, true};
 	for (size_t i = 0; i < r->nheaders; i++) {
 		const struct cgiresp_header *h = &r->headers[i];
-		if (ieq(h->name, h->name_len, "vary"))
+		if (hdrlist_ieq(h->name, h->name_len, "vary"))
 			each_token(h->value, h->value_len, emit_token, &e);
 	}
 	struct add_ctx a = {r, &e};
@@ -390,8 +357,8 @@ long cgiresp_write(const struct cgiresp *r, const struct cgiresp_rewrite *rw,
 	for (size_t i = 0; i < r->nheaders; i++) {
 		const struct cgiresp_header *h = &r->headers[i];
 		if (rw->apply_cors &&
-		    (iprefix(h->name, h->name_len, "access-control-") ||
-		     ieq(h->name, h->name_len, "vary")))
+		    (hdrlist_iprefix(h->name, h->name_len, "access-control-") ||
+		     hdrlist_ieq(h->name, h->name_len, "vary")))
 			continue;
 		put_header(&o, h->name, h->name_len, h->value, h->value_len);
 	}

@@ -50,23 +50,6 @@ static bool str_is(struct cors_str s, const char *lit)
 	return s.s && s.len == n && memcmp(s.s, lit, n) == 0;
 }
 
-static bool ieq(const char *a, size_t alen, const char *b)
-{
-	size_t n = strlen(b);
-	if (alen != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y + 32);
-		if (x != y)
-			return false;
-	}
-	return true;
-}
-
 /* Methods compare case-sensitively. */
 static bool has_method(const struct config_list *l, const char *m, size_t len)
 {
@@ -127,7 +110,7 @@ static bool headers_ok(const struct cors_policy *p,
 				     e->len))
 			continue;
 		/* Fetch: "*" never covers Authorization. */
-		if (ieq(e->s, e->len, "authorization")) {
+		if (hdrlist_ieq(e->s, e->len, "authorization")) {
 			set_reason(v,
 				   p->headers.star ? CORS_R_AUTHORIZATION
 						   : CORS_R_HEADER_DENIED,

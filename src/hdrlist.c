@@ -39,14 +39,12 @@ static bool ieq(const char *a, const char *b, size_t n)
 	return true;
 }
 
-/* Whether s[0..len) is lit, ASCII case-insensitively. */
-static bool ieq_lit(const char *s, size_t len, const char *lit)
+bool hdrlist_ieq(const char *s, size_t len, const char *lit)
 {
 	return strlen(lit) == len && ieq(s, lit, len);
 }
 
-/* Whether s[0..len) starts with lit, ASCII case-insensitively. */
-static bool iprefix(const char *s, size_t len, const char *lit)
+bool hdrlist_iprefix(const char *s, size_t len, const char *lit)
 {
 	size_t n = strlen(lit);
 
@@ -145,7 +143,7 @@ bool hdrlist_contains(const struct hdrlist_elem *names, size_t n,
 static bool in_list(const char *const *lits, const char *s, size_t len)
 {
 	for (; *lits; lits++)
-		if (ieq_lit(s, len, *lits))
+		if (hdrlist_ieq(s, len, *lits))
 			return true;
 	return false;
 }
@@ -178,8 +176,8 @@ bool hdrlist_forbidden_request(const char *name, size_t len)
 	    NULL,
 	};
 
-	return in_list(names, name, len) || iprefix(name, len, "Proxy-") ||
-	       iprefix(name, len, "Sec-");
+	return in_list(names, name, len) || hdrlist_iprefix(name, len, "Proxy-") ||
+	       hdrlist_iprefix(name, len, "Sec-");
 }
 
 bool hdrlist_forbidden_response(const char *name, size_t len)
@@ -230,7 +228,7 @@ static void put_elem(struct out *o, const char *s, size_t n)
 static bool in_adds(const char *const *add, size_t i, const char *s, size_t n)
 {
 	while (i-- > 0)
-		if (ieq_lit(s, n, add[i]))
+		if (hdrlist_ieq(s, n, add[i]))
 			return true;
 	return false;
 }

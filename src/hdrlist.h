@@ -47,6 +47,13 @@ enum hdrlist_err hdrlist_split(const char *list, size_t len,
 			       struct hdrlist_elem *out, size_t max, size_t *n,
 			       struct hdrlist_elem *bad);
 
+/* Whether s[0..len) is the NUL-terminated lit, ASCII case-insensitively
+ * (no locale). */
+bool hdrlist_ieq(const char *s, size_t len, const char *lit);
+
+/* Whether s[0..len) starts with lit, ASCII case-insensitively. */
+bool hdrlist_iprefix(const char *s, size_t len, const char *lit);
+
 /* Whether names[0..n) holds name[0..len), ASCII case-insensitively. */
 bool hdrlist_contains(const struct hdrlist_elem *names, size_t n,
 		      const char *name, size_t len);
