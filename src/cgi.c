@@ -120,21 +120,96 @@ static const char *param(const struct request *r, const char *name)
 	return v && *v ? v : NULL;
 }
 
-int cgi_target_from_params(const struct request *r, char *buf, size_t size)
+static bool is_dir(const char *path)
 {
-	const char *f = param(r, "SCRIPT_FILENAME");
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Follows PATH_INFO's segments below the directory f->file to the first
+ * regular file; on success rewrites f->file and sets the overrides. */
+static void walk_path_info(const struct request *r, struct cgi_found *f,
+			   struct cgi_target *t)
+{
+	const char *pi = param(r, "PATH_INFO");
+	const char *sn = request_param(r, "SCRIPT_NAME");
+	char path[sizeof(f->file)];
+	size_t len = strlen(f->file);
+
+	if (!pi || pi[0] != '/' || !is_dir(f->file))
+		return;
+	if (len >= sizeof(path))
+		return;
+	memcpy(path, f->file, len + 1);
+	for (const char *seg = pi; *seg == '/';) {
+		const char *end = strchr(seg + 1, '/');
+		size_t n = end ? (size_t)(end - seg) : strlen(seg);
+		if (len + n >= sizeof(path))
+			return;
+		memcpy(path + len, seg, n);
+		path[len += n] = '\0';
+		seg += n;
+		if (is_dir(path))
+			continue;
+		if (!is_file(path)) {
+			if (errno == ENOENT) /* answered 404, not 403 */
+				memcpy(f->file, path, len + 1);
+			return;
+		}
+		/* the script is path; what follows seg is its PATH_INFO */
+		size_t used = (size_t)(seg - pi);
+		int a = snprintf(f->script_name, sizeof(f->script_name),
+				 "SCRIPT_NAME=%s%.*s",
+				 sn && strcmp(sn, "/") != 0 ? sn : "",
+				 (int)used, pi);
+		int b = snprintf(f->path_info, sizeof(f->path_info),
+				 "PATH_INFO=%s", seg);
+		int c = snprintf(f->script_filename,
+				 sizeof(f->script_filename),
+				 "SCRIPT_FILENAME=%s", path);
+		if (a < 0 || b < 0 || c < 0 ||
+		    (size_t)a >= sizeof(f->script_name) ||
+		    (size_t)b >= sizeof(f->path_info) ||
+		    (size_t)c >= sizeof(f->script_filename))
+			return;
+		memcpy(f->file, path, len + 1);
+		f->override[0] = f->script_name;
+		f->override[1] = f->path_info;
+		f->override[2] = f->script_filename;
+		f->override[3] = NULL;
+		t->override = f->override;
+		return;
+	}
+}
+
+int cgi_target_from_params(const struct request *r, struct cgi_found *f,
+			   struct cgi_target *t)
+{
+	const char *file = param(r, "SCRIPT_FILENAME");
 	int n;
-	if (f) {
-		n = snprintf(buf, size, "%s", f);
+
+	memset(t, 0, sizeof(*t));
+	if (file) {
+		n = snprintf(f->file, sizeof(f->file), "%s", file);
 	} else {
 		const char *root = param(r, "DOCUMENT_ROOT");
 		const char *name = param(r, "SCRIPT_NAME");
 		if (!root || !name)
 			return -1;
-		n = snprintf(buf, size, "%s%s%s", root,
+		n = snprintf(f->file, sizeof(f->file), "%s%s%s", root,
 			     name[0] == '/' ? "" : "/", name);
 	}
-	return n < 0 || (size_t)n >= size ? -1 : 0;
+	if (n < 0 || (size_t)n >= sizeof(f->file))
+		return -1;
+	t->filename = f->file;
+	walk_path_info(r, f, t);
+	return 0;
 }
 
 /* ---- finding the script ---------------------------------------------- */

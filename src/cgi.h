@@ -26,11 +26,24 @@ struct cgi_target {
 	const char *const *drop;
 };
 
+/* Storage for a target found from a request's params. */
+struct cgi_found {
+	char file[4096];
+	char script_name[4096 + 16];     /* "SCRIPT_NAME=..." */
+	char path_info[4096 + 16];       /* "PATH_INFO=..." */
+	char script_filename[4096 + 20]; /* "SCRIPT_FILENAME=..." */
+	const char *override[4];
+};
+
 /* The script a FastCGI request names: SCRIPT_FILENAME, else DOCUMENT_ROOT
- * followed by SCRIPT_NAME (empty params count as absent). Writes the path
- * into buf[0..size). Returns 0, or -1 when the params name no script (or
- * it does not fit). */
-int cgi_target_from_params(const struct request *r, char *buf, size_t size);
+ * followed by SCRIPT_NAME (empty params count as absent). When that is a
+ * directory and PATH_INFO goes on below it (lighttpd under a "/" prefix
+ * names only the first segment), the segments of PATH_INFO are followed to
+ * the first regular file, as Apache does, and the script gets SCRIPT_NAME,
+ * PATH_INFO and SCRIPT_FILENAME to match. Fills *t with views into *f.
+ * Returns 0, or -1 when the params name no script (or it does not fit). */
+int cgi_target_from_params(const struct request *r, struct cgi_found *f,
+			   struct cgi_target *t);
 
 /* Runs the script t for request r and sends its answer through r->io,
  * rewritten by the verdict v (Access-Control-* from the script removed and

@@ -267,10 +267,10 @@ static int drain_body(const struct request *r)
 static int respond_script(const struct request *r, const struct cors_verdict *v,
 			  const struct config *cfg)
 {
-	char file[PATH_MAX];
-	struct cgi_target t = {file, NULL, NULL};
+	static _Thread_local struct cgi_found found;
+	struct cgi_target t;
 
-	if (cgi_target_from_params(r, file, sizeof(file)) < 0) {
+	if (cgi_target_from_params(r, &found, &t) < 0) {
 		log_error("%s %.*s: the web server passes neither "
 			  "SCRIPT_FILENAME nor DOCUMENT_ROOT and SCRIPT_NAME: "
 			  "answered 500",

@@ -28,6 +28,24 @@ check_contains "lighttpd: PATH_INFO" "$b" "PATH_INFO=/extra/path
 check_contains "lighttpd: working directory" "$b" "pwd=$(cd "$H_CGI" && pwd -P)
 "
 
+# lighttpd under a "/" prefix names only the first segment as the script
+# (SCRIPT_NAME=/sub): corsgate follows PATH_INFO down to the file.
+mkdir -p "$H_CGI/sub/deeper"
+cat >"$H_CGI/sub/deeper/deep.sh" <<'SH'
+#!/bin/sh
+printf 'Content-Type: text/plain\n\n'
+echo "SN=$SCRIPT_NAME PI=$PATH_INFO SF=$SCRIPT_FILENAME"
+SH
+chmod 755 "$H_CGI/sub/deeper/deep.sh"
+r=$(h_http GET "$URL/sub/deeper/deep.sh/x/y" 'Origin: https://app.example.com')
+check_contains "lighttpd: a script in a subdirectory runs" "$r" "HTTP/1.1 200"
+check_contains "lighttpd: subdirectory script's own names" "$(h_body "$r")" \
+	"SN=/sub/deeper/deep.sh PI=/x/y SF=$H_CGI/sub/deeper/deep.sh"
+check_contains "lighttpd: subdirectory script's answer rewritten" "$r" \
+	"Access-Control-Allow-Origin: https://app.example.com"
+r=$(h_http GET "$URL/sub/deeper/nope.sh")
+check_contains "lighttpd: missing script in a subdirectory: 404" "$r" "HTTP/1.1 404"
+
 r=$(h_http GET "$URL/missing.sh" 'Origin: https://app.example.com')
 check_contains "lighttpd: missing script: 404" "$r" "HTTP/1.1 404"
 check_contains "lighttpd: missing script: corsgate's answer" "$(h_body "$r")" \

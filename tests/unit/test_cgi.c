@@ -520,6 +520,52 @@ static void test_cgi_no_leaks_over_many_runs(void **state)
 	assert_true(no_children());
 }
 
+/* A web server that names a directory as the script and the rest of the
+ * path as PATH_INFO (lighttpd under a "/" prefix). */
+static void test_cgi_target_follows_path_info(void **state)
+{
+	(void)state;
+	char dir[256], sf[300], root_sf[300];
+	struct cgi_found f;
+	struct cgi_target t;
+	struct request r;
+	snprintf(dir, sizeof(dir), "%s/sub/deeper", root);
+	mkdir(dir, 0755);
+	script("sub/deeper/d.sh", "#!/bin/sh\n", 0755);
+	snprintf(sf, sizeof(sf), "SCRIPT_FILENAME=%s/sub", root);
+	char *env[] = {"REQUEST_METHOD=GET", "SCRIPT_NAME=/sub",
+		       "PATH_INFO=/deeper/d.sh/x/y", sf, NULL};
+	assert_int_equal(request_init(&r, env, NULL), REQUEST_OK);
+	assert_int_equal(cgi_target_from_params(&r, &f, &t), 0);
+	char want[300];
+	snprintf(want, sizeof(want), "%s/sub/deeper/d.sh", root);
+	assert_string_equal(t.filename, want);
+	assert_non_null(t.override);
+	assert_string_equal(t.override[0], "SCRIPT_NAME=/sub/deeper/d.sh");
+	assert_string_equal(t.override[1], "PATH_INFO=/x/y");
+	request_free(&r);
+	/* a file named directly: untouched, no overrides */
+	snprintf(root_sf, sizeof(root_sf), "SCRIPT_FILENAME=%s/env.sh", root);
+	char *env2[] = {"REQUEST_METHOD=GET", "PATH_INFO=/a/b", root_sf, NULL};
+	assert_int_equal(request_init(&r, env2, NULL), REQUEST_OK);
+	assert_int_equal(cgi_target_from_params(&r, &f, &t), 0);
+	assert_null(t.override);
+	request_free(&r);
+	/* DOCUMENT_ROOT + SCRIPT_NAME; nothing at all: -1 */
+	char dr[300];
+	snprintf(dr, sizeof(dr), "DOCUMENT_ROOT=%s", root);
+	char *env3[] = {"REQUEST_METHOD=GET", dr, "SCRIPT_NAME=/env.sh", NULL};
+	assert_int_equal(request_init(&r, env3, NULL), REQUEST_OK);
+	assert_int_equal(cgi_target_from_params(&r, &f, &t), 0);
+	snprintf(want, sizeof(want), "%s/env.sh", root);
+	assert_string_equal(t.filename, want);
+	request_free(&r);
+	char *env4[] = {"REQUEST_METHOD=GET", "SCRIPT_NAME=/env.sh", NULL};
+	assert_int_equal(request_init(&r, env4, NULL), REQUEST_OK);
+	assert_int_equal(cgi_target_from_params(&r, &f, &t), -1);
+	request_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_cgi_client_gone_kills),
 		cmocka_unit_test(test_cgi_stderr_modes),
 		cmocka_unit_test(test_cgi_no_leaks_over_many_runs),
+		cmocka_unit_test(test_cgi_target_follows_path_info),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
