@@ -50,9 +50,9 @@ extern char **environ;
 #define ERR_LINE 1024
 
 enum phase {
-	PH_HEADERS,  /* collecting the script's header block */
-	PH_WAIT,     /* block complete, no Content-Type: is there a body? */
-	PH_BODY,     /* headers sent, streaming */
+	PH_HEADERS, /* collecting the script's header block */
+	PH_WAIT,    /* block complete, no Content-Type: is there a body? */
+	PH_BODY,    /* headers sent, streaming */
 };
 
 struct run {
@@ -66,7 +66,7 @@ struct run {
 
 	/* the request body */
 	long long body_left; /* bytes still to read from the web server */
-	int spool;           /* the rest of the body, once read; -1: none */
+	int spool;	     /* the rest of the body, once read; -1: none */
 	char *inbuf;
 	size_t in_off, in_len;
 
@@ -170,8 +170,7 @@ static void walk_path_info(const struct request *r, struct cgi_found *f,
 				 (int)used, pi);
 		int b = snprintf(f->path_info, sizeof(f->path_info),
 				 "PATH_INFO=%s", seg);
-		int c = snprintf(f->script_filename,
-				 sizeof(f->script_filename),
+		int c = snprintf(f->script_filename, sizeof(f->script_filename),
 				 "SCRIPT_FILENAME=%s", path);
 		if (a < 0 || b < 0 || c < 0 ||
 		    (size_t)a >= sizeof(f->script_name) ||
@@ -318,7 +317,7 @@ static char **build_env(const struct request *r, const struct cgi_target *t,
 	for (size_t i = 0; i < nover; i++)
 		env[n++] = (char *)(uintptr_t)t->override[i];
 	if (!in_env(env, n, "GATEWAY_INTERFACE"))
-		env[n++] = (char *)(uintptr_t)"GATEWAY_INTERFACE=CGI/1.1";
+		env[n++] = (char *)(uintptr_t) "GATEWAY_INTERFACE=CGI/1.1";
 	for (size_t i = 0; i < g->npass_env; i++) {
 		const char *name = g->pass_env[i];
 		if (in_env(env, n, name))
@@ -345,10 +344,9 @@ static void close_fd(int *fd)
 
 /* The signals a process may inherit as ignored (shells ignore SIGINT and
  * SIGQUIT for background jobs, nohup SIGHUP, corsgate SIGPIPE). */
-static const int reset_sigs[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE,
-				 SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2,
-				 SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU,
-				 SIGXFSZ, SIGXCPU, SIGURG,  SIGWINCH};
+static const int reset_sigs[] = {
+    SIGHUP,  SIGINT,  SIGQUIT, SIGPIPE, SIGTERM, SIGCHLD, SIGUSR1, SIGUSR2,
+    SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGXCPU, SIGURG,  SIGWINCH};
 
 /* Starts the script. Returns 0, or an errno value (the script did not
  * start: exec failed, bad interpreter, no memory...). */
@@ -388,8 +386,8 @@ static int spawn(struct run *run, const char *script, char **envp)
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
-					      POSIX_SPAWN_SETSIGDEF |
-					      POSIX_SPAWN_SETSIGMASK);
+					  POSIX_SPAWN_SETSIGDEF |
+					  POSIX_SPAWN_SETSIGMASK);
 	char *argv[] = {(char *)(uintptr_t)script, NULL};
 	rc = posix_spawn(&run->pid, script, &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
@@ -518,7 +516,8 @@ static int spool_rest(struct run *run)
 		if (got == 0) /* the body ended early */
 			break;
 		for (size_t off = 0; off < (size_t)got;) {
-			ssize_t w = write(fd, run->wbuf + off, (size_t)got - off);
+			ssize_t w =
+			    write(fd, run->wbuf + off, (size_t)got - off);
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0) {
@@ -578,8 +577,8 @@ static int feed(struct run *run)
 		run->in_off = 0;
 		run->in_len = (size_t)got;
 	}
-	ssize_t w = write(run->in, run->inbuf + run->in_off,
-			  run->in_len - run->in_off);
+	ssize_t w =
+	    write(run->in, run->inbuf + run->in_off, run->in_len - run->in_off);
 	if (w > 0)
 		run->in_off += (size_t)w;
 	else if (w < 0 && errno != EAGAIN && errno != EINTR)
@@ -596,11 +595,11 @@ static int send_headers(struct run *run, bool has_body)
 	if (spool_rest(run) < 0)
 		return -1;
 	struct cgiresp_rewrite rw = {
-		.apply_cors = applies(run->v),
-		.add = run->v->headers,
-		.nadd = run->v->nheaders,
-		.default_content_type = run->g->default_content_type,
-		.has_body = has_body,
+	    .apply_cors = applies(run->v),
+	    .add = run->v->headers,
+	    .nadd = run->v->nheaders,
+	    .default_content_type = run->g->default_content_type,
+	    .has_body = has_body,
 	};
 	bool added;
 	long n = cgiresp_write(&run->resp, &rw, run->wbuf,
@@ -664,8 +663,8 @@ static int take_stdout(struct run *run, const char *buf, size_t n)
 	run->hlen += n;
 	if (!block_may_end(run))
 		return 0;
-	run->block_len = cgiresp_parse(run->hbuf, run->hlen, run->nph,
-				       &run->resp, &err);
+	run->block_len =
+	    cgiresp_parse(run->hbuf, run->hlen, run->nph, &run->resp, &err);
 	if (run->block_len == -2) {
 		if (run->hlen < CGIRESP_MAX_BLOCK)
 			return 0;
@@ -683,7 +682,7 @@ static int take_stdout(struct run *run, const char *buf, size_t n)
 		return 0;
 	}
 	return send_headers(run, run->hlen > (size_t)run->block_len) < 0 ? -1
-									  : 0;
+									 : 0;
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -848,9 +847,9 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	run.body_left = len;
 	run.inbuf = malloc(CHUNK);
 	run.hbuf = malloc(CGIRESP_MAX_BLOCK + CHUNK);
-	run.wbuf = malloc(CGIRESP_MAX_BLOCK + 4096 > CHUNK
-				  ? CGIRESP_MAX_BLOCK + 4096
-				  : CHUNK);
+	run.wbuf =
+	    malloc(CGIRESP_MAX_BLOCK + 4096 > CHUNK ? CGIRESP_MAX_BLOCK + 4096
+						    : CHUNK);
 	envp = build_env(r, t, g);
 	if (!run.inbuf || !run.hbuf || !run.wbuf || !envp) {
 		log_error("%s: out of memory: answered 500", t->filename);
@@ -865,12 +864,11 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 		goto out;
 	}
 	rc = pump(&run);
-	if (run.pid > 0 && !wait_exit(run.pid, (double)g->script_timeout,
-				      &status))
+	if (run.pid > 0 &&
+	    !wait_exit(run.pid, (double)g->script_timeout, &status))
 		kill_group(&run, "still running after closing its output");
 	else if (run.pid > 0 && WIFSIGNALED(status))
-		log_warn("%s: killed by signal %d", run.name,
-			 WTERMSIG(status));
+		log_warn("%s: killed by signal %d", run.name, WTERMSIG(status));
 out:
 	rc = unread(rc, run.body_left);
 	close_fd(&run.in);

@@ -29,8 +29,8 @@ struct cgi_target {
 /* Storage for a target found from a request's params. */
 struct cgi_found {
 	char file[4096];
-	char script_name[4096 + 16];     /* "SCRIPT_NAME=..." */
-	char path_info[4096 + 16];       /* "PATH_INFO=..." */
+	char script_name[4096 + 16];	 /* "SCRIPT_NAME=..." */
+	char path_info[4096 + 16];	 /* "PATH_INFO=..." */
 	char script_filename[4096 + 20]; /* "SCRIPT_FILENAME=..." */
 	const char *override[4];
 };

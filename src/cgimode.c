@@ -165,12 +165,14 @@ int cgimode_serve(const char *config_file)
 			request_free(&r);
 		memset(&r, 0, sizeof(r));
 		r.io = io;
-		return request_answer_error(&r, NULL, 500, "bad CGI request") < 0;
+		return request_answer_error(&r, NULL, 500, "bad CGI request") <
+		       0;
 	}
 	cfg = config_load(file);
 	if (!cfg) {
 		log_error("%s: policy not loaded: answered 500", file);
-		rc = request_answer_error(&r, NULL, 500, "policy not loaded") < 0;
+		rc = request_answer_error(&r, NULL, 500, "policy not loaded") <
+		     0;
 		goto out;
 	}
 	if (cfg->gateway.log_level_set)
@@ -188,7 +190,7 @@ int cgimode_serve(const char *config_file)
 		goto out;
 	}
 	const struct cors_policy *pol =
-		config_lookup(cfg, uri_path, strlen(uri_path));
+	    config_lookup(cfg, uri_path, strlen(uri_path));
 	cors_decide(pol, &r.cors, &v);
 	if (!cors_allowed(&v))
 		request_log_refused(&r, uri_path, &v);

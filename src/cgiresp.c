@@ -115,8 +115,8 @@ long cgiresp_parse(const char *buf, size_t len, bool nph, struct cgiresp *out,
 		const char *lf = memchr(buf + pos, '\n', avail);
 		if (!lf)
 			return len >= CGIRESP_MAX_BLOCK
-				       ? fail(err, CGIRESP_E_TOOBIG)
-				       : -2;
+				   ? fail(err, CGIRESP_E_TOOBIG)
+				   : -2;
 		size_t next = (size_t)(lf - buf) + 1;
 		if (next > CGIRESP_MAX_BLOCK)
 			return fail(err, CGIRESP_E_TOOBIG);
@@ -299,14 +299,16 @@ static void put_vary(struct out *o, const struct cgiresp *r,
 		if (!hdrlist_ieq(h->name, h->name_len, "vary"))
 			continue;
 		any = true;
-		star = star || each_token(h->value, h->value_len, is_star, NULL);
+		star =
+		    star || each_token(h->value, h->value_len, is_star, NULL);
 	}
 	for (size_t i = 0; i < rw->nadd; i++) {
 		const struct cors_header *h = &rw->add[i];
 		if (strcmp(h->name, "Vary") != 0)
 			continue;
 		any = true;
-		star = star || each_token(h->value, h->value_len, is_star, NULL);
+		star =
+		    star || each_token(h->value, h->value_len, is_star, NULL);
 	}
 	if (!any)
 		return;
@@ -362,8 +364,7 @@ long cgiresp_write(const struct cgiresp *r, const struct cgiresp_rewrite *rw,
 			continue;
 		put_header(&o, h->name, h->name_len, h->value, h->value_len);
 	}
-	if (!r->has_content_type && rw->has_body &&
-	    rw->default_content_type) {
+	if (!r->has_content_type && rw->has_body && rw->default_content_type) {
 		puts_(&o, "Content-Type: ");
 		puts_(&o, rw->default_content_type);
 		put(&o, "\r\n", 2);

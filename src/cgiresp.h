@@ -20,21 +20,21 @@
 
 enum cgiresp_err {
 	CGIRESP_OK = 0,
-	CGIRESP_E_TOOBIG,    /* over CGIRESP_MAX_BLOCK bytes or
-				CGIRESP_MAX_HEADERS lines */
-	CGIRESP_E_NOCOLON,   /* a line without ':' */
-	CGIRESP_E_NAME,      /* an empty or invalid header name (e.g. a
-				space before the colon) */
-	CGIRESP_E_FOLDED,    /* a line starting with SP or HTAB */
-	CGIRESP_E_BARECR,    /* a CR not followed by LF */
-	CGIRESP_E_NUL,       /* a NUL or other control byte in a value */
-	CGIRESP_E_STATUS,    /* Status not three digits 100-599 [SP reason],
-				or given twice */
-	CGIRESP_E_NPH,       /* an nph- script's first line is not
-				"HTTP/1.x NNN reason" */
-	CGIRESP_E_EOF,       /* the script ended before the blank line */
-	CGIRESP_E_EMPTY,     /* no header at all (a script must print at
-				least Content-Type, Location or Status) */
+	CGIRESP_E_TOOBIG,  /* over CGIRESP_MAX_BLOCK bytes or
+			      CGIRESP_MAX_HEADERS lines */
+	CGIRESP_E_NOCOLON, /* a line without ':' */
+	CGIRESP_E_NAME,	   /* an empty or invalid header name (e.g. a
+			      space before the colon) */
+	CGIRESP_E_FOLDED,  /* a line starting with SP or HTAB */
+	CGIRESP_E_BARECR,  /* a CR not followed by LF */
+	CGIRESP_E_NUL,	   /* a NUL or other control byte in a value */
+	CGIRESP_E_STATUS,  /* Status not three digits 100-599 [SP reason],
+			      or given twice */
+	CGIRESP_E_NPH,	   /* an nph- script's first line is not
+			      "HTTP/1.x NNN reason" */
+	CGIRESP_E_EOF,	   /* the script ended before the blank line */
+	CGIRESP_E_EMPTY,   /* no header at all (a script must print at
+			      least Content-Type, Location or Status) */
 };
 
 /* A static English phrase. Never NULL. */
@@ -48,9 +48,9 @@ struct cgiresp_header {
 };
 
 struct cgiresp {
-	int status;          /* Status:, the nph status line, 302 for a
-				Location without Status, else 200 */
-	const char *reason;  /* the script's reason phrase, or NULL */
+	int status;	    /* Status:, the nph status line, 302 for a
+			       Location without Status, else 200 */
+	const char *reason; /* the script's reason phrase, or NULL */
 	size_t reason_len;
 	bool has_content_type;
 	bool has_location;

@@ -46,10 +46,10 @@ enum key {
 };
 
 static const char *const key_names[K_COUNT] = {
-	"allow_origin",      "allow_methods",    "allow_headers",
-	"expose_headers",    "allow_credentials", "max_age",
-	"preflight_status",  "deny_status",      "block_disallowed",
-	"allow_private_network", "enabled",
+    "allow_origin",	     "allow_methods",	  "allow_headers",
+    "expose_headers",	     "allow_credentials", "max_age",
+    "preflight_status",	     "deny_status",	  "block_disallowed",
+    "allow_private_network", "enabled",
 };
 
 enum gkey {
@@ -70,10 +70,19 @@ enum gkey {
 };
 
 static const char *const gkey_names[G_COUNT] = {
-	"cgi_root", "listen",      "workers",   "threads",
-	"user",     "group",       "socket_mode", "log_level",
-	"pass_env", "max_body",    "default_content_type",
-	"script_stderr", "script_timeout",
+    "cgi_root",
+    "listen",
+    "workers",
+    "threads",
+    "user",
+    "group",
+    "socket_mode",
+    "log_level",
+    "pass_env",
+    "max_body",
+    "default_content_type",
+    "script_stderr",
+    "script_timeout",
 };
 
 /* A list being collected: grows while parsing. */
@@ -86,8 +95,8 @@ struct vec {
 
 /* One [cors] or [path X] section while parsing. */
 struct build {
-	char *pattern; /* NULL for [cors] */
-	int line;      /* of the section header */
+	char *pattern;	  /* NULL for [cors] */
+	int line;	  /* of the section header */
 	int set[K_COUNT]; /* line where the key was set; 0: not set */
 	struct origin_set *origins;
 	int any_line, null_line, http_line;
@@ -256,8 +265,10 @@ static void enter_section(struct parser *p, char *name)
 			size_t cap = p->cap ? p->cap * 2 : 8;
 			/* an array of pointers: sizeof(*np) is meant */
 			struct build **np = realloc(
-				p->paths,
-				cap * sizeof(*np)); // NOLINT(bugprone-sizeof-expression)
+			    p->paths,
+			    cap *
+				sizeof(
+				    *np)); // NOLINT(bugprone-sizeof-expression)
 			if (!np)
 				goto nomem;
 			p->paths = np;
@@ -306,7 +317,8 @@ static bool check_line(struct parser *p, char *line)
 		}
 		char *rest = trim(end + 1);
 		if (*rest && *rest != ';' && *rest != '#') {
-			perr(p, p->lineno, "[", "text after the section header");
+			perr(p, p->lineno, "[",
+			     "text after the section header");
 			p->sec = SEC_BAD;
 			p->cur = NULL;
 			return false;
@@ -329,8 +341,7 @@ static bool check_line(struct parser *p, char *line)
 	}
 	if (p->sec == SEC_NONE) {
 		char key[64];
-		snprintf(key, sizeof(key), "%.*s", (int)strcspn(s, " \t=:"),
-			 s);
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(s, " \t=:"), s);
 		perr(p, p->lineno, key,
 		     "key outside a section (start with [cors])");
 		return false;
@@ -510,8 +521,8 @@ static void add_origin(struct parser *p, const char *key, const char *s,
 static void add_method(struct parser *p, const char *key, const char *s,
 		       size_t len)
 {
-	static const char *const std[] = {"delete", "get",  "head",
-					  "options", "post", "put", "patch"};
+	static const char *const std[] = {"delete", "get", "head", "options",
+					  "post",   "put", "patch"};
 	struct vec *v = &p->cur->methods;
 	if (len == 1 && s[0] == '*') {
 		v->star = true;
@@ -540,9 +551,8 @@ static void add_method(struct parser *p, const char *key, const char *s,
 		perr(p, p->lineno, key, "out of memory");
 }
 
-static void add_header_common(struct parser *p, const char *key,
-			      struct vec *v, const char *s, size_t len,
-			      bool response)
+static void add_header_common(struct parser *p, const char *key, struct vec *v,
+			      const char *s, size_t len, bool response)
 {
 	if (len == 1 && s[0] == '*') {
 		v->star = true;
@@ -550,8 +560,8 @@ static void add_header_common(struct parser *p, const char *key,
 		return;
 	}
 	if (!hdrlist_is_token(s, len)) {
-		perr(p, p->lineno, key, "'%.*s' is not a header name",
-		     (int)len, s);
+		perr(p, p->lineno, key, "'%.*s' is not a header name", (int)len,
+		     s);
 		return;
 	}
 	if (!response && hdrlist_forbidden_request(s, len)) {
@@ -599,8 +609,8 @@ static void cors_key(struct parser *p, const char *name, const char *value)
 		     b->pattern ? "path" : "cors");
 		return;
 	}
-	bool is_list = k == K_ORIGIN || k == K_METHODS || k == K_HEADERS ||
-		       k == K_EXPOSE;
+	bool is_list =
+	    k == K_ORIGIN || k == K_METHODS || k == K_HEADERS || k == K_EXPOSE;
 	if (b->set[k] && !is_list) {
 		perr(p, p->lineno, name, "set twice (first at line %d)",
 		     b->set[k]);
@@ -745,8 +755,7 @@ static void add_pass_env(struct parser *p, const char *key, const char *s,
 	struct config_gateway *g = &p->gw;
 	if (!valid_env_name(s, len)) {
 		perr(p, p->lineno, key,
-		     "'%.*s' is not an environment variable name", (int)len,
-		     s);
+		     "'%.*s' is not an environment variable name", (int)len, s);
 		return;
 	}
 	for (size_t i = 0; i < g->npass_env; i++)
@@ -790,8 +799,8 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 	switch (k) {
 	case G_CGI_ROOT:
 		if (value[0] != '/') {
-			perr(p, p->lineno, name, "'%s': expected an absolute path",
-			     value);
+			perr(p, p->lineno, name,
+			     "'%s': expected an absolute path", value);
 			return;
 		}
 		str = &g->cgi_root;
@@ -834,7 +843,8 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		if (value[0] < '0' || value[0] > '7' || *end || mode < 0 ||
 		    mode > 0777) {
 			perr(p, p->lineno, name,
-			     "'%s': expected an octal mode such as 0660", value);
+			     "'%s': expected an octal mode such as 0660",
+			     value);
 			return;
 		}
 		str = &g->socket_mode;
@@ -882,7 +892,8 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 	default: /* G_LOG_LEVEL */
 		if (log_level_parse(value, &g->log_level) < 0)
 			perr(p, p->lineno, name,
-			     "'%s': expected error, warn, info or debug", value);
+			     "'%s': expected error, warn, info or debug",
+			     value);
 		else
 			g->log_level_set = true;
 		return;
@@ -1033,8 +1044,9 @@ static void check_policy(struct parser *p, const struct build *b,
 	}
 	if ((touches_cred || b->set[K_EXPOSE]) && pol->expose.star) {
 		const struct build *src = b->set[K_EXPOSE] ? b : def;
-		perr(p, src->expose.star_line ? src->expose.star_line
-					      : line_of(b, def, K_EXPOSE),
+		perr(p,
+		     src->expose.star_line ? src->expose.star_line
+					   : line_of(b, def, K_EXPOSE),
 		     "expose_headers",
 		     "'*' with allow_credentials = true (line %d) is the "
 		     "literal name '*': list the headers",

@@ -35,17 +35,17 @@ struct config_list {
 
 /* The CORS policy for one path pattern (or the default from [cors]). */
 struct cors_policy {
-	const char *pattern;  /* "[cors]" for the default, else the path */
-	bool enabled;         /* false: corsgate adds and answers nothing */
+	const char *pattern; /* "[cors]" for the default, else the path */
+	bool enabled;	     /* false: corsgate adds and answers nothing */
 	struct origin_set *origins;
 	struct config_list methods;
 	struct config_list headers;
 	struct config_list expose;
 	bool credentials;
-	long max_age;         /* seconds; -1: no Access-Control-Max-Age */
+	long max_age;		/* seconds; -1: no Access-Control-Max-Age */
 	char max_age_value[24]; /* max_age as a header value */
-	int preflight_status; /* 200 or 204 */
-	int deny_status;      /* status of a refused preflight */
+	int preflight_status;	/* 200 or 204 */
+	int deny_status;	/* status of a refused preflight */
 	bool block_disallowed;
 	bool private_network;
 };
@@ -62,29 +62,29 @@ enum config_stderr {
  * with a default (noted). */
 struct config_gateway {
 	char *cgi_root;
-	char *listen;    /* "unix:/path", "tcp:127.0.0.1:9000", "tcp:[::1]:9000" */
-	long workers;    /* 0: not set */
-	long threads;    /* connections served at once per worker; 0: not set */
+	char *listen; /* "unix:/path", "tcp:127.0.0.1:9000", "tcp:[::1]:9000" */
+	long workers; /* 0: not set */
+	long threads; /* connections served at once per worker; 0: not set */
 	char *user;
 	char *group;
 	char *socket_mode; /* octal, as written; NULL: not set */
 	enum log_level log_level;
 	bool log_level_set;
 	/* Running scripts. */
-	char **pass_env;       /* names of corsgate's own environment variables
-				  a script gets; default {"PATH"} */
+	char **pass_env; /* names of corsgate's own environment variables
+			    a script gets; default {"PATH"} */
 	size_t npass_env;
-	long long max_body;    /* bytes; larger bodies get 413; default 10 MiB;
-				  0: no limit */
+	long long max_body; /* bytes; larger bodies get 413; default 10 MiB;
+			       0: no limit */
 	char *default_content_type; /* default "application/octet-stream" */
 	enum config_stderr script_stderr; /* default FASTCGI */
-	long script_timeout;   /* seconds without output; default 60 */
+	long script_timeout; /* seconds without output; default 60 */
 };
 
 struct config {
-	char *file;              /* the path it was loaded from */
+	char *file; /* the path it was loaded from */
 	struct config_gateway gateway;
-	struct cors_policy def;  /* [cors] */
+	struct cors_policy def;	   /* [cors] */
 	struct cors_policy *paths; /* [path ...] sections, in file order */
 	size_t npaths;
 };

@@ -22,10 +22,10 @@
 
 static const char vary_actual[] = "Origin";
 static const char vary_preflight[] =
-	"Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 static const char vary_preflight_pna[] =
-	"Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
-	"Access-Control-Request-Private-Network";
+    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+    "Access-Control-Request-Private-Network";
 
 static void add(struct cors_verdict *v, const char *name, const char *value,
 		size_t len)
@@ -38,8 +38,7 @@ static void add(struct cors_verdict *v, const char *name, const char *value,
 	}
 }
 
-static void add_str(struct cors_verdict *v, const char *name,
-		    const char *value)
+static void add_str(struct cors_verdict *v, const char *name, const char *value)
 {
 	add(v, name, value, strlen(value));
 }
@@ -54,7 +53,8 @@ static bool str_is(struct cors_str s, const char *lit)
 static bool has_method(const struct config_list *l, const char *m, size_t len)
 {
 	for (size_t i = 0; i < l->n; i++)
-		if (l->items[i].len == len && memcmp(l->items[i].s, m, len) == 0)
+		if (l->items[i].len == len &&
+		    memcmp(l->items[i].s, m, len) == 0)
 			return true;
 	return false;
 }
@@ -146,8 +146,8 @@ static bool method_ok(const struct cors_policy *p, struct cors_str m,
 static void preflight(const struct cors_policy *p,
 		      const struct cors_request *req, struct cors_verdict *v)
 {
-	const char *vary = p->private_network ? vary_preflight_pna
-					      : vary_preflight;
+	const char *vary =
+	    p->private_network ? vary_preflight_pna : vary_preflight;
 	bool pna = str_is(req->acrpn, "true");
 
 	v->kind = CORS_PREFLIGHT_REFUSED;
@@ -289,10 +289,11 @@ int cors_reason_format(const struct cors_verdict *v, char *buf, size_t size)
 				"refused: method %.*s%s not in allow_methods",
 				n, d, more);
 	case CORS_R_HEADERS_INVALID:
-		return snprintf(buf, size,
-				"refused: Access-Control-Request-Headers %s%s%.*s%s%s",
-				hdrlist_strerror(v->hdrlist_err),
-				n ? " ('" : "", n, d, more, n ? "')" : "");
+		return snprintf(
+		    buf, size,
+		    "refused: Access-Control-Request-Headers %s%s%.*s%s%s",
+		    hdrlist_strerror(v->hdrlist_err), n ? " ('" : "", n, d,
+		    more, n ? "')" : "");
 	case CORS_R_HEADER_DENIED:
 		return snprintf(buf, size,
 				"refused: header %.*s%s not in allow_headers",
@@ -316,37 +317,37 @@ const char *cors_status_text(int status)
 		int code;
 		const char *text;
 	} t[] = {
-		{200, "OK"},
-		{201, "Created"},
-		{202, "Accepted"},
-		{204, "No Content"},
-		{206, "Partial Content"},
-		{301, "Moved Permanently"},
-		{302, "Found"},
-		{303, "See Other"},
-		{304, "Not Modified"},
-		{307, "Temporary Redirect"},
-		{308, "Permanent Redirect"},
-		{400, "Bad Request"},
-		{401, "Unauthorized"},
-		{403, "Forbidden"},
-		{404, "Not Found"},
-		{405, "Method Not Allowed"},
-		{408, "Request Timeout"},
-		{409, "Conflict"},
-		{410, "Gone"},
-		{411, "Length Required"},
-		{413, "Content Too Large"},
-		{414, "URI Too Long"},
-		{415, "Unsupported Media Type"},
-		{422, "Unprocessable Content"},
-		{429, "Too Many Requests"},
-		{431, "Request Header Fields Too Large"},
-		{500, "Internal Server Error"},
-		{501, "Not Implemented"},
-		{502, "Bad Gateway"},
-		{503, "Service Unavailable"},
-		{504, "Gateway Timeout"},
+	    {200, "OK"},
+	    {201, "Created"},
+	    {202, "Accepted"},
+	    {204, "No Content"},
+	    {206, "Partial Content"},
+	    {301, "Moved Permanently"},
+	    {302, "Found"},
+	    {303, "See Other"},
+	    {304, "Not Modified"},
+	    {307, "Temporary Redirect"},
+	    {308, "Permanent Redirect"},
+	    {400, "Bad Request"},
+	    {401, "Unauthorized"},
+	    {403, "Forbidden"},
+	    {404, "Not Found"},
+	    {405, "Method Not Allowed"},
+	    {408, "Request Timeout"},
+	    {409, "Conflict"},
+	    {410, "Gone"},
+	    {411, "Length Required"},
+	    {413, "Content Too Large"},
+	    {414, "URI Too Long"},
+	    {415, "Unsupported Media Type"},
+	    {422, "Unprocessable Content"},
+	    {429, "Too Many Requests"},
+	    {431, "Request Header Fields Too Large"},
+	    {500, "Internal Server Error"},
+	    {501, "Not Implemented"},
+	    {502, "Bad Gateway"},
+	    {503, "Service Unavailable"},
+	    {504, "Gateway Timeout"},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (t[i].code == status)

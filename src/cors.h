@@ -22,36 +22,36 @@ struct cors_str {
 
 /* The request facts the decision needs. */
 struct cors_request {
-	struct cors_str method;   /* REQUEST_METHOD, never absent */
-	struct cors_str origin;   /* HTTP_ORIGIN */
-	struct cors_str acrm;     /* HTTP_ACCESS_CONTROL_REQUEST_METHOD */
-	struct cors_str acrh;     /* HTTP_ACCESS_CONTROL_REQUEST_HEADERS */
-	struct cors_str acrpn;    /* HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK */
+	struct cors_str method; /* REQUEST_METHOD, never absent */
+	struct cors_str origin; /* HTTP_ORIGIN */
+	struct cors_str acrm;	/* HTTP_ACCESS_CONTROL_REQUEST_METHOD */
+	struct cors_str acrh;	/* HTTP_ACCESS_CONTROL_REQUEST_HEADERS */
+	struct cors_str acrpn; /* HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK */
 };
 
 enum cors_kind {
-	CORS_NOT_CORS,          /* no Origin: not a CORS request; the script runs */
-	CORS_PREFLIGHT_OK,      /* answered by the gateway with `status` */
+	CORS_NOT_CORS,	   /* no Origin: not a CORS request; the script runs */
+	CORS_PREFLIGHT_OK, /* answered by the gateway with `status` */
 	CORS_PREFLIGHT_REFUSED, /* answered by the gateway with `status` */
-	CORS_ACTUAL_OK,         /* the script runs; headers are added */
-	CORS_ACTUAL_REFUSED,    /* the script runs (or 403 when blocked) */
-	CORS_DISABLED,          /* enabled = false: the script runs, untouched */
+	CORS_ACTUAL_OK,		/* the script runs; headers are added */
+	CORS_ACTUAL_REFUSED,	/* the script runs (or 403 when blocked) */
+	CORS_DISABLED, /* enabled = false: the script runs, untouched */
 };
 
 /* Why: one value per outcome, detail in cors_verdict.detail. */
 enum cors_reason {
-	CORS_R_NO_ORIGIN,       /* no Origin header */
-	CORS_R_DISABLED,        /* detail: the path pattern */
-	CORS_R_ORIGIN_MATCH,    /* detail: the matching pattern */
-	CORS_R_ORIGIN_INVALID,  /* detail: the Origin value; origin_err set */
-	CORS_R_ORIGIN_DENIED,   /* detail: the Origin value */
-	CORS_R_METHOD_INVALID,  /* detail: the requested method */
-	CORS_R_METHOD_FORBIDDEN,/* detail: CONNECT, TRACE or TRACK */
-	CORS_R_METHOD_DENIED,   /* detail: the requested method */
-	CORS_R_HEADERS_INVALID, /* detail: the offending element, or empty */
-	CORS_R_HEADER_DENIED,   /* detail: the header name */
-	CORS_R_AUTHORIZATION,   /* Authorization asked for, only "*" allows it */
-	CORS_R_PNA_DENIED,      /* private network access asked, not allowed */
+	CORS_R_NO_ORIGIN,	 /* no Origin header */
+	CORS_R_DISABLED,	 /* detail: the path pattern */
+	CORS_R_ORIGIN_MATCH,	 /* detail: the matching pattern */
+	CORS_R_ORIGIN_INVALID,	 /* detail: the Origin value; origin_err set */
+	CORS_R_ORIGIN_DENIED,	 /* detail: the Origin value */
+	CORS_R_METHOD_INVALID,	 /* detail: the requested method */
+	CORS_R_METHOD_FORBIDDEN, /* detail: CONNECT, TRACE or TRACK */
+	CORS_R_METHOD_DENIED,	 /* detail: the requested method */
+	CORS_R_HEADERS_INVALID,	 /* detail: the offending element, or empty */
+	CORS_R_HEADER_DENIED,	 /* detail: the header name */
+	CORS_R_AUTHORIZATION, /* Authorization asked for, only "*" allows it */
+	CORS_R_PNA_DENIED,    /* private network access asked, not allowed */
 };
 
 #define CORS_MAX_HEADERS 8
@@ -70,7 +70,7 @@ struct cors_verdict {
 	enum cors_reason reason;
 	const char *detail; /* view; see enum cors_reason */
 	size_t detail_len;
-	enum origin_err origin_err; /* with CORS_R_ORIGIN_INVALID */
+	enum origin_err origin_err;   /* with CORS_R_ORIGIN_INVALID */
 	enum hdrlist_err hdrlist_err; /* with CORS_R_HEADERS_INVALID */
 	const struct cors_policy *policy;
 	struct cors_header headers[CORS_MAX_HEADERS]; /* to send, in order */

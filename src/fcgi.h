@@ -10,14 +10,14 @@
  * back to the [gateway] section, then to the defaults. */
 struct fcgi_opts {
 	const char *config_file; /* the policy file; never NULL */
-	const char *listen;      /* -s: "unix:/path", "tcp:HOST:PORT",
+	const char *listen;	 /* -s: "unix:/path", "tcp:HOST:PORT",
 				    "tcp:[::1]:PORT"; NULL: [gateway] listen,
 				    else systemd's LISTEN_FDS, else fd 0 */
 	const char *socket_mode; /* -m: octal mode of a unix socket */
-	long workers;            /* -w: worker processes; 0: default */
-	const char *user;        /* -u: drop to this user after binding */
-	const char *group;       /* -g */
-	bool allow_root;         /* --allow-root: may serve as uid 0 */
+	long workers;		 /* -w: worker processes; 0: default */
+	const char *user;	 /* -u: drop to this user after binding */
+	const char *group;	 /* -g */
+	bool allow_root;	 /* --allow-root: may serve as uid 0 */
 };
 
 /* Loads the policy, opens the socket (listen.h), drops privileges and

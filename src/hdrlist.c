@@ -176,7 +176,8 @@ bool hdrlist_forbidden_request(const char *name, size_t len)
 	    NULL,
 	};
 
-	return in_list(names, name, len) || hdrlist_iprefix(name, len, "Proxy-") ||
+	return in_list(names, name, len) ||
+	       hdrlist_iprefix(name, len, "Proxy-") ||
 	       hdrlist_iprefix(name, len, "Sec-");
 }
 

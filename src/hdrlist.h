@@ -18,10 +18,10 @@
 
 enum hdrlist_err {
 	HDRLIST_OK = 0,
-	HDRLIST_E_TOOLONG,   /* over HDRLIST_MAX_BYTES */
-	HDRLIST_E_TOOMANY,   /* over HDRLIST_MAX_ELEMENTS elements */
-	HDRLIST_E_TOKEN,     /* an element that is not a token */
-	HDRLIST_E_FULL,      /* output buffer too small */
+	HDRLIST_E_TOOLONG, /* over HDRLIST_MAX_BYTES */
+	HDRLIST_E_TOOMANY, /* over HDRLIST_MAX_ELEMENTS elements */
+	HDRLIST_E_TOKEN,   /* an element that is not a token */
+	HDRLIST_E_FULL,	   /* output buffer too small */
 	HDRLIST_E_NOMEM,
 };
 

@@ -28,7 +28,8 @@ const char *log_level_name(enum log_level level);
 
 /* Style of the default stderr sink:
  * LOG_STYLE_DAEMON  "corsgate[PID]: LEVEL: message"  (serve, the default)
- * LOG_STYLE_PLAIN   "message", warnings as "warning: message" (check, explain) */
+ * LOG_STYLE_PLAIN   "message", warnings as "warning: message" (check, explain)
+ */
 enum log_style { LOG_STYLE_DAEMON, LOG_STYLE_PLAIN };
 void log_set_style(enum log_style style);
 
@@ -39,7 +40,7 @@ void log_set_sink(log_sink_fn fn, void *ctx);
 /* Formats and emits one message (truncated at 2 KiB; newlines and other
  * control bytes in it are escaped so that one call is one line). */
 void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_msg(LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)

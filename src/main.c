@@ -18,43 +18,43 @@
 #define EXPLAIN_MAX_HEADERS 64
 
 static const char usage_text[] =
-	"usage: corsgate [serve] [-c FILE] [-s SOCKET] [-m MODE] [-w WORKERS]\n"
-	"                [-u USER] [-g GROUP] [--allow-root]\n"
-	"       corsgate check [-c FILE]\n"
-	"       corsgate explain [-c FILE] [-X METHOD] [-H 'Name: value']... "
-	"PATH\n"
-	"       corsgate --help | --version\n";
+    "usage: corsgate [serve] [-c FILE] [-s SOCKET] [-m MODE] [-w WORKERS]\n"
+    "                [-u USER] [-g GROUP] [--allow-root]\n"
+    "       corsgate check [-c FILE]\n"
+    "       corsgate explain [-c FILE] [-X METHOD] [-H 'Name: value']... "
+    "PATH\n"
+    "       corsgate --help | --version\n";
 
 static const char help_text[] =
-	"\n"
-	"A CORS gateway for FastCGI and CGI: answers preflights, adds\n"
-	"Access-Control-* and Vary to what CGI scripts print.\n"
-	"\n"
-	"commands:\n"
-	"  serve     run the FastCGI responder (the default)\n"
-	"  check     validate the policy file; print 'FILE: ok' or every "
-	"error\n"
-	"  explain   print what corsgate would answer to a request, and why\n"
-	"            (exit 0: allowed, 2: refused, 1: error)\n"
-	"\n"
-	"options:\n"
-	"  -c FILE       policy file (default $CORSGATE_CONFIG, else "
-	CORSGATE_CONFIG ")\n"
-	"  -s SOCKET     listen on unix:/PATH, tcp:HOST:PORT or "
-	"tcp:[IPV6]:PORT\n"
-	"                (default: [gateway] listen, systemd's socket, or fd "
-	"0)\n"
-	"  -m MODE       octal mode of a unix socket (default 0660)\n"
-	"  -w WORKERS    worker processes (default: [gateway] workers, else "
-	"CPUs)\n"
-	"  -u USER       drop to USER after binding (default: [gateway] "
-	"user)\n"
-	"  -g GROUP      drop to GROUP after binding\n"
-	"  --allow-root  serve as root (refused otherwise)\n"
-	"  -X METHOD     explain: the request method (default GET)\n"
-	"  -H 'N: V'     explain: a request header (repeatable)\n"
-	"  -h, --help    this text\n"
-	"  -V, --version the version\n";
+    "\n"
+    "A CORS gateway for FastCGI and CGI: answers preflights, adds\n"
+    "Access-Control-* and Vary to what CGI scripts print.\n"
+    "\n"
+    "commands:\n"
+    "  serve     run the FastCGI responder (the default)\n"
+    "  check     validate the policy file; print 'FILE: ok' or every "
+    "error\n"
+    "  explain   print what corsgate would answer to a request, and why\n"
+    "            (exit 0: allowed, 2: refused, 1: error)\n"
+    "\n"
+    "options:\n"
+    "  -c FILE       policy file (default $CORSGATE_CONFIG, "
+    "else " CORSGATE_CONFIG ")\n"
+    "  -s SOCKET     listen on unix:/PATH, tcp:HOST:PORT or "
+    "tcp:[IPV6]:PORT\n"
+    "                (default: [gateway] listen, systemd's socket, or fd "
+    "0)\n"
+    "  -m MODE       octal mode of a unix socket (default 0660)\n"
+    "  -w WORKERS    worker processes (default: [gateway] workers, else "
+    "CPUs)\n"
+    "  -u USER       drop to USER after binding (default: [gateway] "
+    "user)\n"
+    "  -g GROUP      drop to GROUP after binding\n"
+    "  --allow-root  serve as root (refused otherwise)\n"
+    "  -X METHOD     explain: the request method (default GET)\n"
+    "  -H 'N: V'     explain: a request header (repeatable)\n"
+    "  -h, --help    this text\n"
+    "  -V, --version the version\n";
 
 enum cmd { CMD_SERVE, CMD_CHECK, CMD_EXPLAIN };
 
@@ -70,7 +70,7 @@ struct args {
 
 /* Prints "corsgate: MESSAGE" and the usage to stderr. Returns 1. */
 static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...)
 {
@@ -90,10 +90,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_ALLOW_ROOT = 256 };
 	static const struct option longopts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
-		{NULL, 0, NULL, 0},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
+	    {NULL, 0, NULL, 0},
 	};
 	int first = 1;
 	int c;
@@ -140,8 +140,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->serve.workers = strtol(optarg, &end, 10);
 			if (*end || a->serve.workers < 1 ||
 			    a->serve.workers > 256)
-				return usage_error(
-					"-w '%s': expected 1 to 256", optarg);
+				return usage_error("-w '%s': expected 1 to 256",
+						   optarg);
 			break;
 		case 'u':
 			a->serve.user = optarg;
@@ -262,10 +262,10 @@ static struct cors_str hdr_str(const struct explain_hdr *h)
 static int cmd_explain(const struct args *a)
 {
 	static struct explain_hdr h[] = {
-		{.name = "Origin"},
-		{.name = "Access-Control-Request-Method"},
-		{.name = "Access-Control-Request-Headers"},
-		{.name = "Access-Control-Request-Private-Network"},
+	    {.name = "Origin"},
+	    {.name = "Access-Control-Request-Method"},
+	    {.name = "Access-Control-Request-Headers"},
+	    {.name = "Access-Control-Request-Private-Network"},
 	};
 	struct cors_request req;
 	struct cors_verdict v;
@@ -283,22 +283,21 @@ static int cmd_explain(const struct args *a)
 	req.acrh = hdr_str(&h[2]);
 	req.acrpn = hdr_str(&h[3]);
 	const struct cors_policy *pol =
-		config_lookup(cfg, a->path, strlen(a->path));
+	    config_lookup(cfg, a->path, strlen(a->path));
 	cors_decide(pol, &req, &v);
 
 	if (v.status)
-		printf("Status: %d %s\n", v.status,
-		       cors_status_text(v.status));
+		printf("Status: %d %s\n", v.status, cors_status_text(v.status));
 	for (size_t i = 0; i < v.nheaders; i++)
 		printf("%s: %.*s\n", v.headers[i].name,
 		       (int)v.headers[i].value_len, v.headers[i].value);
 	cors_reason_format(&v, reason, sizeof(reason));
-	const char *how = v.status ? "answered by corsgate, the script does not run"
-			  : v.kind == CORS_DISABLED
-				  ? "the script runs, its answer untouched"
-			  : v.nheaders ? "the script runs, these headers are "
-					 "added to its answer"
-				       : "the script runs";
+	const char *how =
+	    v.status ? "answered by corsgate, the script does not run"
+	    : v.kind == CORS_DISABLED ? "the script runs, its answer untouched"
+	    : v.nheaders	      ? "the script runs, these headers are "
+					"added to its answer"
+				      : "the script runs";
 	printf("\n%s (policy %s%s%s; %s)\n", reason,
 	       pol == &cfg->def ? "" : "[path ", pol->pattern,
 	       pol == &cfg->def ? "" : "]", how);

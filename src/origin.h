@@ -28,17 +28,17 @@
 
 enum origin_err {
 	ORIGIN_OK = 0,
-	ORIGIN_E_EMPTY,      /* empty value */
-	ORIGIN_E_TOOLONG,    /* over ORIGIN_MAX bytes */
-	ORIGIN_E_SCHEME,     /* missing or invalid scheme, or no "://" */
-	ORIGIN_E_UPPERCASE,  /* uppercase letter in scheme or host */
-	ORIGIN_E_USERINFO,   /* "user@" before the host */
-	ORIGIN_E_HOST,       /* empty or invalid host */
-	ORIGIN_E_PORT,       /* port not 1..65535, leading zero, or not digits */
-	ORIGIN_E_DEFAULTPORT,/* :80 on http/ws, :443 on https/wss */
-	ORIGIN_E_PATH,       /* a path, query, fragment or trailing slash */
-	ORIGIN_E_WILDCARD,   /* a '*' anywhere but a leading "*." label or ":*" */
-	ORIGIN_E_TLDWILD,    /* "*.com": a wildcard directly under one label */
+	ORIGIN_E_EMPTY,	    /* empty value */
+	ORIGIN_E_TOOLONG,   /* over ORIGIN_MAX bytes */
+	ORIGIN_E_SCHEME,    /* missing or invalid scheme, or no "://" */
+	ORIGIN_E_UPPERCASE, /* uppercase letter in scheme or host */
+	ORIGIN_E_USERINFO,  /* "user@" before the host */
+	ORIGIN_E_HOST,	    /* empty or invalid host */
+	ORIGIN_E_PORT,	    /* port not 1..65535, leading zero, or not digits */
+	ORIGIN_E_DEFAULTPORT, /* :80 on http/ws, :443 on https/wss */
+	ORIGIN_E_PATH,	      /* a path, query, fragment or trailing slash */
+	ORIGIN_E_WILDCARD, /* a '*' anywhere but a leading "*." label or ":*" */
+	ORIGIN_E_TLDWILD,  /* "*.com": a wildcard directly under one label */
 	ORIGIN_E_NOMEM,
 };
 
@@ -52,7 +52,7 @@ struct origin {
 	size_t scheme_len;
 	const char *host; /* "[::1]" keeps its brackets */
 	size_t host_len;
-	long port; /* -1 when absent */
+	long port;   /* -1 when absent */
 	bool opaque; /* the literal "null" */
 };
 

@@ -158,8 +158,9 @@ static int put_headers(const struct request *r, const struct cors_verdict *v)
 				  h->name);
 			continue;
 		}
-		if (put(r, h->name, strlen(h->name)) < 0 || put(r, ": ", 2) < 0 ||
-		    put(r, h->value, h->value_len) < 0 || put(r, "\r\n", 2) < 0)
+		if (put(r, h->name, strlen(h->name)) < 0 ||
+		    put(r, ": ", 2) < 0 || put(r, h->value, h->value_len) < 0 ||
+		    put(r, "\r\n", 2) < 0)
 			return -1;
 	}
 	return 0;
@@ -181,9 +182,9 @@ int request_answer_verdict(const struct request *r,
 			   const struct cors_verdict *v)
 {
 	static const char refused[] =
-		"corsgate: this origin may not use this resource\n";
-	bool preflight = v->kind == CORS_PREFLIGHT_OK ||
-			 v->kind == CORS_PREFLIGHT_REFUSED;
+	    "corsgate: this origin may not use this resource\n";
+	bool preflight =
+	    v->kind == CORS_PREFLIGHT_OK || v->kind == CORS_PREFLIGHT_REFUSED;
 
 	if (put_status(r, v->status) < 0 || put_headers(r, v) < 0)
 		return -1;
@@ -221,8 +222,7 @@ void request_log_refused(const struct request *r, const char *path,
 	char reason[512];
 
 	cors_reason_format(v, reason, sizeof(reason));
-	log_info("%s %.*s origin %.*s: %s", r->method,
-		 clamp(strlen(path), 512), path,
-		 clamp(r->cors.origin.len, 256),
+	log_info("%s %.*s origin %.*s: %s", r->method, clamp(strlen(path), 512),
+		 path, clamp(r->cors.origin.len, 256),
 		 r->cors.origin.s ? r->cors.origin.s : "", reason);
 }

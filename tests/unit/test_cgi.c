@@ -30,11 +30,11 @@ static char root[64];
 struct mem {
 	const char *body; /* the request body the web server sends */
 	size_t body_len, body_off;
-	char *out;        /* what corsgate answers */
+	char *out; /* what corsgate answers */
 	size_t out_len, out_cap;
 	size_t fail_after; /* write fails once out_len exceeds it; 0: never */
 	bool like_nginx;   /* no body once an answer has begun, as nginx */
-	char err[4096];    /* the FastCGI stderr stream */
+	char err[4096];	   /* the FastCGI stderr stream */
 	size_t err_len;
 	int flushes;
 };
@@ -122,12 +122,14 @@ static int setup(void **state)
 		return -1;
 	log_set_sink(sink, NULL);
 	signal(SIGPIPE, SIG_IGN); /* as the server and CGI mode do */
-	script("env.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
-			 "env\necho \"CWD=$(pwd)\"\n"
-			 "grep -E '^Sig(Ign|Blk)' /proc/$$/status\n",
+	script("env.sh",
+	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+	       "env\necho \"CWD=$(pwd)\"\n"
+	       "grep -E '^Sig(Ign|Blk)' /proc/$$/status\n",
 	       0755);
-	script("echo.sh", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
-			  "cat\n",
+	script("echo.sh",
+	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+	       "cat\n",
 	       0755);
 	script("bigfirst.sh",
 	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
@@ -145,10 +147,11 @@ static int setup(void **state)
 	       "printf 'Content-Type: text/plain\\n\\n'\n"
 	       "while :; do echo line; sleep 0.05; done\n",
 	       0755);
-	script("err.sh",
-	       "#!/bin/sh\necho 'oops on stderr' >&2\n"
-	       "printf 'Status: 500\\nContent-Type: text/plain\\n\\nfailed\\n'\n",
-	       0755);
+	script(
+	    "err.sh",
+	    "#!/bin/sh\necho 'oops on stderr' >&2\n"
+	    "printf 'Status: 500\\nContent-Type: text/plain\\n\\nfailed\\n'\n",
+	    0755);
 	script("stray.sh",
 	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n"
 	       "Access-Control-Allow-Origin: *\\nVary: Cookie\\n\\nok\\n'\n",
@@ -233,10 +236,8 @@ static int run(const char *name, const char *const *params, const char *body,
 	return rc;
 }
 
-static const char *const get[] = {"REQUEST_METHOD=GET",
-				  "SCRIPT_NAME=/x",
-				  "HTTP_PROXY=http://evil",
-				  "HTTP_X_CUSTOM=yes",
+static const char *const get[] = {"REQUEST_METHOD=GET", "SCRIPT_NAME=/x",
+				  "HTTP_PROXY=http://evil", "HTTP_X_CUSTOM=yes",
 				  NULL};
 
 static int count_fds(void)
@@ -333,7 +334,7 @@ static void test_cgi_nph_and_default_type(void **state)
 	free(m.out);
 	assert_int_equal(run("notype.sh", get, "", 0, &g, &v, &m), 0);
 	assert_non_null(
-		strstr(m.out, "Content-Type: application/octet-stream\r\n"));
+	    strstr(m.out, "Content-Type: application/octet-stream\r\n"));
 	assert_non_null(strstr(logged, "no Content-Type"));
 	free(m.out);
 }
@@ -348,13 +349,13 @@ static void test_cgi_errors(void **state)
 {
 	(void)state;
 	static const struct err_row rows[] = {
-		{"missing.sh", 404, "no such script"},
-		{"escape.sh", 403, "outside cgi_root"},
-		{"noexec.sh", 403, "not executable"},
-		{"sub", 403, "not a regular file"},
-		{"badinterp.sh", 502, "No such file or directory"},
-		{"early.sh", 502, "ended before the end of its headers"},
-		{"../../etc/passwd", 403, "outside cgi_root"},
+	    {"missing.sh", 404, "no such script"},
+	    {"escape.sh", 403, "outside cgi_root"},
+	    {"noexec.sh", 403, "not executable"},
+	    {"sub", 403, "not a regular file"},
+	    {"badinterp.sh", 502, "No such file or directory"},
+	    {"early.sh", 502, "ended before the end of its headers"},
+	    {"../../etc/passwd", 403, "outside cgi_root"},
 	};
 	struct config_gateway g = gateway();
 	struct cors_verdict v = allowed_verdict();
@@ -367,7 +368,8 @@ static void test_cgi_errors(void **state)
 		if (strncmp(m.out, want, strlen(want)) != 0 ||
 		    !strstr(logged, rows[i].log) ||
 		    /* the gateway's error still carries the CORS headers */
-		    !strstr(m.out, "Access-Control-Allow-Origin: http://x.com")) {
+		    !strstr(m.out,
+			    "Access-Control-Allow-Origin: http://x.com")) {
 			print_error("%s: got\n%s\nlog: %s\n", rows[i].script,
 				    m.out, logged);
 			fail();
@@ -391,8 +393,7 @@ static void test_cgi_body_limits(void **state)
 	const char *const post[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=5",
 				    NULL};
 	/* extra bytes are not passed */
-	assert_int_equal(run("echo.sh", post, "helloEXTRA", 10, &g, &v, &m),
-			 0);
+	assert_int_equal(run("echo.sh", post, "helloEXTRA", 10, &g, &v, &m), 0);
 	assert_non_null(strstr(m.out, "\r\n\r\nhello"));
 	assert_null(strstr(m.out, "EXTRA"));
 	free(m.out);
@@ -406,8 +407,8 @@ static void test_cgi_body_limits(void **state)
 	assert_int_equal(run("echo.sh", post, "hello", 5, &g, &v, &m), -1);
 	assert_non_null(strstr(m.out, "Status: 413 "));
 	free(m.out);
-	const char *const bad[] = {"REQUEST_METHOD=POST",
-				   "CONTENT_LENGTH=12x", NULL};
+	const char *const bad[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=12x",
+				   NULL};
 	assert_int_equal(run("echo.sh", bad, "", 0, &g, &v, &m), -1);
 	assert_non_null(strstr(m.out, "Status: 400 "));
 	free(m.out);
@@ -503,7 +504,7 @@ static void test_cgi_stderr_modes(void **state)
 static void test_cgi_no_leaks_over_many_runs(void **state)
 {
 	(void)state;
-	static const char *const scripts[] = {"echo.sh", "missing.sh",
+	static const char *const scripts[] = {"echo.sh",  "missing.sh",
 					      "early.sh", "err.sh",
 					      "stray.sh", "noexec.sh"};
 	struct config_gateway g = gateway();
@@ -569,17 +570,17 @@ static void test_cgi_target_follows_path_info(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cgi_environment),
-		cmocka_unit_test(test_cgi_rewrites_headers),
-		cmocka_unit_test(test_cgi_nph_and_default_type),
-		cmocka_unit_test(test_cgi_errors),
-		cmocka_unit_test(test_cgi_body_limits),
-		cmocka_unit_test(test_cgi_write_before_read),
-		cmocka_unit_test(test_cgi_timeout_kills),
-		cmocka_unit_test(test_cgi_client_gone_kills),
-		cmocka_unit_test(test_cgi_stderr_modes),
-		cmocka_unit_test(test_cgi_no_leaks_over_many_runs),
-		cmocka_unit_test(test_cgi_target_follows_path_info),
+	    cmocka_unit_test(test_cgi_environment),
+	    cmocka_unit_test(test_cgi_rewrites_headers),
+	    cmocka_unit_test(test_cgi_nph_and_default_type),
+	    cmocka_unit_test(test_cgi_errors),
+	    cmocka_unit_test(test_cgi_body_limits),
+	    cmocka_unit_test(test_cgi_write_before_read),
+	    cmocka_unit_test(test_cgi_timeout_kills),
+	    cmocka_unit_test(test_cgi_client_gone_kills),
+	    cmocka_unit_test(test_cgi_stderr_modes),
+	    cmocka_unit_test(test_cgi_no_leaks_over_many_runs),
+	    cmocka_unit_test(test_cgi_target_follows_path_info),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

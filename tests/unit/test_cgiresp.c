@@ -18,111 +18,163 @@
 
 /* What the gateway adds for an allowed credentialed actual request. */
 static const struct cors_header cors_add[] = {
-	{"Access-Control-Allow-Origin", "http://x.com", 12},
-	{"Access-Control-Allow-Credentials", "true", 4},
-	{"Vary", "Origin", 6},
+    {"Access-Control-Allow-Origin", "http://x.com", 12},
+    {"Access-Control-Allow-Credentials", "true", 4},
+    {"Vary", "Origin", 6},
 };
 
 struct row {
 	const char *name;
 	const char *in;
 	bool nph;
-	long ret;              /* bytes of the block, NEED_MORE or BAD */
-	enum cgiresp_err err;  /* with BAD */
+	long ret;	      /* bytes of the block, NEED_MORE or BAD */
+	enum cgiresp_err err; /* with BAD */
 	int status;
-	const char *out;       /* the rewritten block; NULL: not checked */
+	const char *out; /* the rewritten block; NULL: not checked */
 };
 
-#define CORS_OUT "Access-Control-Allow-Origin: http://x.com\r\n" \
-		 "Access-Control-Allow-Credentials: true\r\n"
+#define CORS_OUT                                                               \
+	"Access-Control-Allow-Origin: http://x.com\r\n"                        \
+	"Access-Control-Allow-Credentials: true\r\n"
 
 static const struct row rows[] = {
-	/* line ends */
-	{"LF", "Content-Type: text/plain\n\nbody", false, 26, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: text/plain\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"CRLF", "Content-Type: text/plain\r\n\r\nbody", false, 28, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: text/plain\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"mixed LF and CRLF", "Content-Type: a/b\r\nX-A: 1\n\r\n", false, 28, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\nX-A: 1\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"value OWS trimmed", "Content-Type: \t a/b \t\n\n", false, 23, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"no space after colon", "Content-Type:a/b\n\n", false, 18, 0, 200, NULL},
-	{"empty value kept", "X-Empty:\nContent-Type: a/b\n\n", false, 28, 0, 200,
-	 "Status: 200 OK\r\nX-Empty: \r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	/* Status */
-	{"Status: 404", "Status: 404\nContent-Type: a/b\n\n", false, 31, 0, 404,
-	 "Status: 404 Not Found\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"Status:404", "Status:404\nContent-Type: a/b\n\n", false, 30, 0, 404, NULL},
-	{"Status with reason", "Status: 404 Nothing Here\nContent-Type: a/b\n\n", false, 44, 0, 404,
-	 "Status: 404 Nothing Here\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"status name any case", "STATUS: 500\nContent-Type: a/b\n\n", false, 31, 0, 500,
-	 "Status: 500 Internal Server Error\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"unknown status no reason", "Status: 299\nContent-Type: a/b\n\n", false, 31, 0, 299,
-	 "Status: 299\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"status only", "Status: 204\n\n", false, 13, 0, 204,
-	 "Status: 204 No Content\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"status two digits", "Status: 44\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
-	{"status four digits", "Status: 4040\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
-	{"status 099", "Status: 099\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
-	{"status 600", "Status: 600\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
-	{"status letters", "Status: abc\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
-	{"status empty", "Status:\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
-	{"status twice", "Status: 200\nStatus: 404\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
-	{"status tab before reason", "Status: 200\tOK\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
-	/* Location */
-	{"Location absolute, no Status: 302", "Location: https://e.com/x\n\n", false, 27, 0, 302,
-	 "Status: 302 Found\r\nLocation: https://e.com/x\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"Location with Status 301 kept", "Status: 301\nLocation: https://e.com/\n\n", false, 38, 0, 301, NULL},
-	{"Location before Status", "Location: https://e.com/\nStatus: 303\n\n", false, 38, 0, 303, NULL},
-	/* malformed lines */
-	{"no colon", "Content-Type a/b\n\n", false, BAD, CGIRESP_E_NOCOLON, 0, NULL},
-	{"space before colon", "Content-Type : a/b\n\n", false, BAD, CGIRESP_E_NAME, 0, NULL},
-	{"empty name", ": a/b\n\n", false, BAD, CGIRESP_E_NAME, 0, NULL},
-	{"name with slash", "X/Y: 1\n\n", false, BAD, CGIRESP_E_NAME, 0, NULL},
-	{"folded line", "X-A: 1\n 2\n\n", false, BAD, CGIRESP_E_FOLDED, 0, NULL},
-	{"folded with tab", "X-A: 1\n\t2\n\n", false, BAD, CGIRESP_E_FOLDED, 0, NULL},
-	{"bare CR mid value", "X-A: 1\r2\n\n", false, BAD, CGIRESP_E_BARECR, 0, NULL},
-	{"bare CR as line end", "X-A: 1\rX-B: 2\n\n", false, BAD, CGIRESP_E_BARECR, 0, NULL},
-	{"CR CR LF", "X-A: 1\r\r\n\n", false, BAD, CGIRESP_E_BARECR, 0, NULL},
-	{"NUL in value", "X-A: a\0b\n\n", false, BAD, CGIRESP_E_NUL, 0, NULL},
-	{"control byte in value", "X-A: a\x01" "b\n\n", false, BAD, CGIRESP_E_NUL, 0, NULL},
-	{"DEL in value", "X-A: a\x7f\n\n", false, BAD, CGIRESP_E_NUL, 0, NULL},
-	{"no header at all", "\nbody", false, BAD, CGIRESP_E_EMPTY, 0, NULL},
-	{"body with no blank line yet", "Content-Type: a/b\n", false, NEED_MORE, 0, 0, NULL},
-	{"half a line", "Content-Ty", false, NEED_MORE, 0, 0, NULL},
-	{"nothing yet", "", false, NEED_MORE, 0, 0, NULL},
-	{"CR without LF yet", "Content-Type: a/b\n\r", false, NEED_MORE, 0, 0, NULL},
-	/* CORS rewriting */
-	{"script's ACAO removed", "Content-Type: a/b\nAccess-Control-Allow-Origin: *\n\n", false, 50, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"every Access-Control-* removed, any case",
-	 "access-control-allow-origin: *\nACCESS-CONTROL-EXPOSE-HEADERS: X\n"
-	 "Access-Control-Max-Age: 5\nContent-Type: a/b\n\n", false, 109, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"Access-Control lookalike kept", "Access-Controlled: yes\nContent-Type: a/b\n\n", false, 42, 0, 200,
-	 "Status: 200 OK\r\nAccess-Controlled: yes\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"Vary merged", "Vary: Accept-Encoding\nContent-Type: a/b\n\n", false, 41, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Accept-Encoding, Origin\r\n\r\n"},
-	{"Vary already has origin", "Vary: origin, Cookie\nContent-Type: a/b\n\n", false, 40, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: origin, Cookie\r\n\r\n"},
-	{"two Vary headers become one", "Vary: A\nVary: B, ,C\nContent-Type: a/b\n\n", false, 39, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: A, B, C, Origin\r\n\r\n"},
-	{"Vary star stays star", "Vary: *\nContent-Type: a/b\n\n", false, 27, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: *\r\n\r\n"},
-	{"empty Vary", "Vary:\nContent-Type: a/b\n\n", false, 25, 0, 200,
-	 "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"error status keeps CORS", "Status: 500\nContent-Type: text/plain\n\n", false, 38, 0, 500,
-	 "Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"Set-Cookie and others pass", "Set-Cookie: a=b\nX-Total-Count: 3\nContent-Type: a/b\n\n", false, 52, 0, 200,
-	 "Status: 200 OK\r\nSet-Cookie: a=b\r\nX-Total-Count: 3\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	/* nph */
-	{"nph status line", "HTTP/1.1 201 Created\r\nContent-Type: a/b\r\n\r\n", true, 43, 0, 201,
-	 "Status: 201 Created\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
-	{"nph HTTP/1.0", "HTTP/1.0 404 Not Found\nContent-Type: a/b\n\n", true, 42, 0, 404, NULL},
-	{"nph without status line", "Content-Type: a/b\n\n", true, BAD, CGIRESP_E_NPH, 0, NULL},
-	{"nph HTTP/2", "HTTP/2 200 OK\n\n", true, BAD, CGIRESP_E_NPH, 0, NULL},
-	{"nph bad code", "HTTP/1.1 2000 OK\n\n", true, BAD, CGIRESP_E_NPH, 0, NULL},
-	{"nph plus Status header refused", "HTTP/1.1 200 OK\nStatus: 404\n\n", true, BAD, CGIRESP_E_STATUS, 0, NULL},
+    /* line ends */
+    {"LF", "Content-Type: text/plain\n\nbody", false, 26, 0, 200,
+     "Status: 200 OK\r\nContent-Type: text/plain\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"CRLF", "Content-Type: text/plain\r\n\r\nbody", false, 28, 0, 200,
+     "Status: 200 OK\r\nContent-Type: text/plain\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"mixed LF and CRLF", "Content-Type: a/b\r\nX-A: 1\n\r\n", false, 28, 0,
+     200,
+     "Status: 200 OK\r\nContent-Type: a/b\r\nX-A: 1\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"value OWS trimmed", "Content-Type: \t a/b \t\n\n", false, 23, 0, 200,
+     "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"no space after colon", "Content-Type:a/b\n\n", false, 18, 0, 200, NULL},
+    {"empty value kept", "X-Empty:\nContent-Type: a/b\n\n", false, 28, 0, 200,
+     "Status: 200 OK\r\nX-Empty: \r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    /* Status */
+    {"Status: 404", "Status: 404\nContent-Type: a/b\n\n", false, 31, 0, 404,
+     "Status: 404 Not Found\r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"Status:404", "Status:404\nContent-Type: a/b\n\n", false, 30, 0, 404,
+     NULL},
+    {"Status with reason", "Status: 404 Nothing Here\nContent-Type: a/b\n\n",
+     false, 44, 0, 404,
+     "Status: 404 Nothing Here\r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"status name any case", "STATUS: 500\nContent-Type: a/b\n\n", false, 31, 0,
+     500,
+     "Status: 500 Internal Server Error\r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"unknown status no reason", "Status: 299\nContent-Type: a/b\n\n", false,
+     31, 0, 299,
+     "Status: 299\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"status only", "Status: 204\n\n", false, 13, 0, 204,
+     "Status: 204 No Content\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"status two digits", "Status: 44\n\n", false, BAD, CGIRESP_E_STATUS, 0,
+     NULL},
+    {"status four digits", "Status: 4040\n\n", false, BAD, CGIRESP_E_STATUS, 0,
+     NULL},
+    {"status 099", "Status: 099\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
+    {"status 600", "Status: 600\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
+    {"status letters", "Status: abc\n\n", false, BAD, CGIRESP_E_STATUS, 0,
+     NULL},
+    {"status empty", "Status:\n\n", false, BAD, CGIRESP_E_STATUS, 0, NULL},
+    {"status twice", "Status: 200\nStatus: 404\n\n", false, BAD,
+     CGIRESP_E_STATUS, 0, NULL},
+    {"status tab before reason", "Status: 200\tOK\n\n", false, BAD,
+     CGIRESP_E_STATUS, 0, NULL},
+    /* Location */
+    {"Location absolute, no Status: 302", "Location: https://e.com/x\n\n",
+     false, 27, 0, 302,
+     "Status: 302 Found\r\nLocation: https://e.com/x\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"Location with Status 301 kept",
+     "Status: 301\nLocation: https://e.com/\n\n", false, 38, 0, 301, NULL},
+    {"Location before Status", "Location: https://e.com/\nStatus: 303\n\n",
+     false, 38, 0, 303, NULL},
+    /* malformed lines */
+    {"no colon", "Content-Type a/b\n\n", false, BAD, CGIRESP_E_NOCOLON, 0,
+     NULL},
+    {"space before colon", "Content-Type : a/b\n\n", false, BAD, CGIRESP_E_NAME,
+     0, NULL},
+    {"empty name", ": a/b\n\n", false, BAD, CGIRESP_E_NAME, 0, NULL},
+    {"name with slash", "X/Y: 1\n\n", false, BAD, CGIRESP_E_NAME, 0, NULL},
+    {"folded line", "X-A: 1\n 2\n\n", false, BAD, CGIRESP_E_FOLDED, 0, NULL},
+    {"folded with tab", "X-A: 1\n\t2\n\n", false, BAD, CGIRESP_E_FOLDED, 0,
+     NULL},
+    {"bare CR mid value", "X-A: 1\r2\n\n", false, BAD, CGIRESP_E_BARECR, 0,
+     NULL},
+    {"bare CR as line end", "X-A: 1\rX-B: 2\n\n", false, BAD, CGIRESP_E_BARECR,
+     0, NULL},
+    {"CR CR LF", "X-A: 1\r\r\n\n", false, BAD, CGIRESP_E_BARECR, 0, NULL},
+    {"NUL in value", "X-A: a\0b\n\n", false, BAD, CGIRESP_E_NUL, 0, NULL},
+    {"control byte in value",
+     "X-A: a\x01"
+     "b\n\n",
+     false, BAD, CGIRESP_E_NUL, 0, NULL},
+    {"DEL in value", "X-A: a\x7f\n\n", false, BAD, CGIRESP_E_NUL, 0, NULL},
+    {"no header at all", "\nbody", false, BAD, CGIRESP_E_EMPTY, 0, NULL},
+    {"body with no blank line yet", "Content-Type: a/b\n", false, NEED_MORE, 0,
+     0, NULL},
+    {"half a line", "Content-Ty", false, NEED_MORE, 0, 0, NULL},
+    {"nothing yet", "", false, NEED_MORE, 0, 0, NULL},
+    {"CR without LF yet", "Content-Type: a/b\n\r", false, NEED_MORE, 0, 0,
+     NULL},
+    /* CORS rewriting */
+    {"script's ACAO removed",
+     "Content-Type: a/b\nAccess-Control-Allow-Origin: *\n\n", false, 50, 0, 200,
+     "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"every Access-Control-* removed, any case",
+     "access-control-allow-origin: *\nACCESS-CONTROL-EXPOSE-HEADERS: X\n"
+     "Access-Control-Max-Age: 5\nContent-Type: a/b\n\n",
+     false, 109, 0, 200,
+     "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"Access-Control lookalike kept",
+     "Access-Controlled: yes\nContent-Type: a/b\n\n", false, 42, 0, 200,
+     "Status: 200 OK\r\nAccess-Controlled: yes\r\nContent-Type: "
+     "a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"Vary merged", "Vary: Accept-Encoding\nContent-Type: a/b\n\n", false, 41,
+     0, 200,
+     "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: Accept-Encoding, Origin\r\n\r\n"},
+    {"Vary already has origin", "Vary: origin, Cookie\nContent-Type: a/b\n\n",
+     false, 40, 0, 200,
+     "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: origin, Cookie\r\n\r\n"},
+    {"two Vary headers become one",
+     "Vary: A\nVary: B, ,C\nContent-Type: a/b\n\n", false, 39, 0, 200,
+     "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: A, B, C, Origin\r\n\r\n"},
+    {"Vary star stays star", "Vary: *\nContent-Type: a/b\n\n", false, 27, 0,
+     200, "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: *\r\n\r\n"},
+    {"empty Vary", "Vary:\nContent-Type: a/b\n\n", false, 25, 0, 200,
+     "Status: 200 OK\r\nContent-Type: a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"error status keeps CORS", "Status: 500\nContent-Type: text/plain\n\n",
+     false, 38, 0, 500,
+     "Status: 500 Internal Server Error\r\nContent-Type: "
+     "text/plain\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"Set-Cookie and others pass",
+     "Set-Cookie: a=b\nX-Total-Count: 3\nContent-Type: a/b\n\n", false, 52, 0,
+     200,
+     "Status: 200 OK\r\nSet-Cookie: a=b\r\nX-Total-Count: 3\r\nContent-Type: "
+     "a/b\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    /* nph */
+    {"nph status line", "HTTP/1.1 201 Created\r\nContent-Type: a/b\r\n\r\n",
+     true, 43, 0, 201,
+     "Status: 201 Created\r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"nph HTTP/1.0", "HTTP/1.0 404 Not Found\nContent-Type: a/b\n\n", true, 42,
+     0, 404, NULL},
+    {"nph without status line", "Content-Type: a/b\n\n", true, BAD,
+     CGIRESP_E_NPH, 0, NULL},
+    {"nph HTTP/2", "HTTP/2 200 OK\n\n", true, BAD, CGIRESP_E_NPH, 0, NULL},
+    {"nph bad code", "HTTP/1.1 2000 OK\n\n", true, BAD, CGIRESP_E_NPH, 0, NULL},
+    {"nph plus Status header refused", "HTTP/1.1 200 OK\nStatus: 404\n\n", true,
+     BAD, CGIRESP_E_STATUS, 0, NULL},
 };
 
 static void test_cgiresp_table(void **state)
@@ -149,15 +201,15 @@ static void test_cgiresp_table(void **state)
 			ok = resp.status == r->status;
 		if (ok && ret > 0 && r->out) {
 			struct cgiresp_rewrite rw = {
-				.apply_cors = true,
-				.add = cors_add,
-				.nadd = 3,
-				.default_content_type = "text/plain",
-				.has_body = false,
+			    .apply_cors = true,
+			    .add = cors_add,
+			    .nadd = 3,
+			    .default_content_type = "text/plain",
+			    .has_body = false,
 			};
 			bool added;
-			long w = cgiresp_write(&resp, &rw, out, sizeof(out),
-					       &added);
+			long w =
+			    cgiresp_write(&resp, &rw, out, sizeof(out), &added);
 			ok = w >= 0 && (size_t)w == strlen(r->out) &&
 			     memcmp(out, r->out, (size_t)w) == 0;
 			if (!ok)
@@ -185,9 +237,8 @@ static void test_cgiresp_disabled_passes_untouched(void **state)
 	struct cgiresp resp;
 	enum cgiresp_err err;
 	bool added;
-	struct cgiresp_rewrite rw = {.apply_cors = false,
-				     .add = cors_add,
-				     .nadd = 3};
+	struct cgiresp_rewrite rw = {
+	    .apply_cors = false, .add = cors_add, .nadd = 3};
 	assert_true(cgiresp_parse(in, strlen(in), false, &resp, &err) > 0);
 	long w = cgiresp_write(&resp, &rw, out, sizeof(out), &added);
 	assert_true(w > 0);
@@ -209,9 +260,8 @@ static void test_cgiresp_refused_only_vary(void **state)
 	struct cgiresp resp;
 	enum cgiresp_err err;
 	bool added;
-	struct cgiresp_rewrite rw = {.apply_cors = true,
-				     .add = vary_only,
-				     .nadd = 1};
+	struct cgiresp_rewrite rw = {
+	    .apply_cors = true, .add = vary_only, .nadd = 1};
 	assert_true(cgiresp_parse(in, strlen(in), false, &resp, &err) > 0);
 	long w = cgiresp_write(&resp, &rw, out, sizeof(out), &added);
 	assert_true(w > 0);
@@ -230,10 +280,9 @@ static void test_cgiresp_default_content_type(void **state)
 	bool added = false;
 	struct cgiresp_rewrite rw = {.apply_cors = false,
 				     .default_content_type =
-					     "text/html; charset=utf-8",
+					 "text/html; charset=utf-8",
 				     .has_body = true};
-	assert_int_equal(cgiresp_parse(in, strlen(in), false, &resp, &err),
-			 8);
+	assert_int_equal(cgiresp_parse(in, strlen(in), false, &resp, &err), 8);
 	long w = cgiresp_write(&resp, &rw, out, sizeof(out), &added);
 	assert_true(w > 0);
 	assert_true(added);
@@ -260,20 +309,18 @@ static void test_cgiresp_limits(void **state)
 	memcpy(big, head, hl);
 	memset(big + hl, 'p', pad);
 	memcpy(big + hl + pad, "\n\n", 2);
-	assert_int_equal(cgiresp_parse(big, CGIRESP_MAX_BLOCK, false, &resp,
-				       &err),
-			 CGIRESP_MAX_BLOCK);
+	assert_int_equal(
+	    cgiresp_parse(big, CGIRESP_MAX_BLOCK, false, &resp, &err),
+	    CGIRESP_MAX_BLOCK);
 	memset(big + hl, 'p', pad + 1);
 	memcpy(big + hl + pad + 1, "\n\n", 2);
-	assert_int_equal(cgiresp_parse(big, CGIRESP_MAX_BLOCK + 1, false,
-				       &resp, &err),
-			 -1);
+	assert_int_equal(
+	    cgiresp_parse(big, CGIRESP_MAX_BLOCK + 1, false, &resp, &err), -1);
 	assert_int_equal(err, CGIRESP_E_TOOBIG);
 	/* 64 KiB without a line end is refused, not waited for */
 	memset(big, 'a', CGIRESP_MAX_BLOCK);
-	assert_int_equal(cgiresp_parse(big, CGIRESP_MAX_BLOCK, false, &resp,
-				       &err),
-			 -1);
+	assert_int_equal(
+	    cgiresp_parse(big, CGIRESP_MAX_BLOCK, false, &resp, &err), -1);
 	assert_int_equal(err, CGIRESP_E_TOOBIG);
 	/* 129 header lines are refused */
 	size_t o = 0;
@@ -292,9 +339,8 @@ static void test_cgiresp_small_output_buffer(void **state)
 	struct cgiresp resp;
 	enum cgiresp_err err;
 	bool added;
-	struct cgiresp_rewrite rw = {.apply_cors = true,
-				     .add = cors_add,
-				     .nadd = 3};
+	struct cgiresp_rewrite rw = {
+	    .apply_cors = true, .add = cors_add, .nadd = 3};
 	assert_true(cgiresp_parse(in, strlen(in), false, &resp, &err) > 0);
 	assert_int_equal(cgiresp_write(&resp, &rw, out, sizeof(out), &added),
 			 -1);
@@ -310,13 +356,13 @@ static void test_cgiresp_strerror(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cgiresp_table),
-		cmocka_unit_test(test_cgiresp_disabled_passes_untouched),
-		cmocka_unit_test(test_cgiresp_refused_only_vary),
-		cmocka_unit_test(test_cgiresp_default_content_type),
-		cmocka_unit_test(test_cgiresp_limits),
-		cmocka_unit_test(test_cgiresp_small_output_buffer),
-		cmocka_unit_test(test_cgiresp_strerror),
+	    cmocka_unit_test(test_cgiresp_table),
+	    cmocka_unit_test(test_cgiresp_disabled_passes_untouched),
+	    cmocka_unit_test(test_cgiresp_refused_only_vary),
+	    cmocka_unit_test(test_cgiresp_default_content_type),
+	    cmocka_unit_test(test_cgiresp_limits),
+	    cmocka_unit_test(test_cgiresp_small_output_buffer),
+	    cmocka_unit_test(test_cgiresp_strerror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,9 +28,9 @@ static void sink(enum log_level level, const char *msg, void *ctx)
 		nerrors++;
 	if (level == LOG_LEVEL_WARN)
 		nwarnings++;
-	int n = snprintf(captured + ncaptured, sizeof(captured) - ncaptured,
-			 "%s%s\n", level == LOG_LEVEL_WARN ? "warning: " : "",
-			 msg);
+	int n =
+	    snprintf(captured + ncaptured, sizeof(captured) - ncaptured,
+		     "%s%s\n", level == LOG_LEVEL_WARN ? "warning: " : "", msg);
 	if (n > 0 && (size_t)n < sizeof(captured) - ncaptured)
 		ncaptured += (size_t)n;
 }
@@ -84,7 +84,7 @@ static struct config *load(const char *text)
 struct bad_case {
 	const char *name;
 	const char *ini;
-	int line;           /* the line the first error names */
+	int line;	    /* the line the first error names */
 	const char *expect; /* "KEY: ...reason fragment" after "file:line: " */
 };
 
@@ -92,72 +92,141 @@ struct bad_case {
 #define CRED "[cors]\nallow_credentials = true\n"
 
 static const struct bad_case bad_cases[] = {
-	{"unknown section", "[corz]\nallow_origin = *\n", 1, "corz: unknown section"},
-	{"unknown key", C "allow_orgin = https://a.com\n", 2, "allow_orgin: unknown key"},
-	{"unknown gateway key", "[gateway]\ncgi_rot = /x\n", 2, "cgi_rot: unknown key in [gateway]"},
-	{"bool not parsed", C "allow_credentials = maybe\n", 2, "allow_credentials: 'maybe': expected true or false"},
-	{"max_age not a number", C "max_age = ten\n", 2, "max_age: 'ten': expected seconds from 0 to 86400"},
-	{"max_age negative", C "max_age = -1\n", 2, "max_age: '-1'"},
-	{"max_age over a day", C "max_age = 86401\n", 2, "max_age: '86401'"},
-	{"max_age trailing junk", C "max_age = 60s\n", 2, "max_age: '60s'"},
-	{"preflight_status 201", C "preflight_status = 201\n", 2, "preflight_status: '201': expected 200 or 204"},
-	{"deny_status 99", C "deny_status = 99\n", 2, "deny_status: '99'"},
-	{"deny_status 600", C "deny_status = 600\n", 2, "deny_status: '600'"},
-	{"line too long", C "allow_origin = https://a.example.com https://b.example.com https://c.example.com https://d.example.com https://e.example.com https://f.example.com https://g.example.com https://h.example.com https://i.example.com https://j.example.com\n", 2, "line: too long"},
-	{"origin with path", C "allow_origin = https://a.com/api\n", 2, "allow_origin: 'https://a.com/api'"},
-	{"origin trailing slash", C "allow_origin = https://a.com/\n", 2, "allow_origin: 'https://a.com/'"},
-	{"origin default https port", C "allow_origin = https://a.com:443\n", 2, "allow_origin: 'https://a.com:443'"},
-	{"origin default http port", C "allow_origin = http://a.com:80\n", 2, "allow_origin: 'http://a.com:80'"},
-	{"origin uppercase host", C "allow_origin = https://App.example.com\n", 2, "allow_origin: 'https://App.example.com'"},
-	{"origin uppercase scheme", C "allow_origin = HTTPS://a.com\n", 2, "allow_origin: 'HTTPS://a.com'"},
-	{"origin userinfo", C "allow_origin = https://u:p@a.com\n", 2, "allow_origin: 'https://u:p@a.com'"},
-	{"origin no scheme", C "allow_origin = a.com\n", 2, "allow_origin: 'a.com'"},
-	{"origin bad port", C "allow_origin = https://a.com:99999\n", 2, "allow_origin: 'https://a.com:99999'"},
-	{"wildcard under tld", C "allow_origin = https://*.com\n", 2, "allow_origin: 'https://*.com'"},
-	{"wildcard mid label", C "allow_origin = https://a*.example.com\n", 2, "allow_origin: 'https://a*.example.com'"},
-	{"second origin on a line bad", C "allow_origin = https://a.com https://B.com\n", 2, "allow_origin: 'https://B.com'"},
-	{"star with credentials", CRED "allow_origin = *\n", 3, "allow_origin: '*' with allow_credentials = true (line 2)"},
-	{"star before credentials", C "allow_origin = *\nallow_credentials = yes\n", 2, "allow_origin: '*' with allow_credentials = true (line 3)"},
-	{"null with credentials", CRED "allow_origin = https://a.com\nallow_origin = null\n", 4, "allow_origin: 'null' with allow_credentials = true"},
-	{"expose star with credentials", CRED "allow_origin = https://a.com\nexpose_headers = *\n", 4, "expose_headers: '*' with allow_credentials = true"},
-	{"path inherits credentials, sets star", CRED "allow_origin = https://a.com\n[path /api/*]\nallow_origin = *\n", 5, "allow_origin: '*' with allow_credentials = true (line 2)"},
-	{"path sets credentials over star", "[cors]\nallow_origin = *\n[path /x]\nallow_credentials = true\n", 2, "allow_origin: '*' with allow_credentials = true (line 4)"},
-	{"method CONNECT", C "allow_methods = GET, CONNECT\n", 2, "allow_methods: 'CONNECT' is a forbidden method"},
-	{"method TRACE", C "allow_methods = TRACE\n", 2, "allow_methods: 'TRACE' is a forbidden method"},
-	{"method track lowercase", C "allow_methods = track\n", 2, "allow_methods: 'track' is a forbidden method"},
-	{"method not a token", C "allow_methods = GET, P(T\n", 2, "allow_methods: 'P(T' is not a method token"},
-	{"forbidden header Cookie", C "allow_headers = Cookie\n", 2, "allow_headers: 'Cookie' is a forbidden request header"},
-	{"forbidden header Host", C "allow_headers = X-A, host\n", 2, "allow_headers: 'host' is a forbidden request header"},
-	{"forbidden header Sec-", C "allow_headers = Sec-Fetch-Mode\n", 2, "allow_headers: 'Sec-Fetch-Mode' is a forbidden request header"},
-	{"forbidden header Proxy-", C "allow_headers = Proxy-Authorization\n", 2, "allow_headers: 'Proxy-Authorization' is a forbidden request header"},
-	{"header not a token", C "allow_headers = X-A;B\n", 2, "allow_headers: 'X-A;B' is not a header name"},
-	{"expose Set-Cookie", C "expose_headers = Set-Cookie\n", 2, "expose_headers: 'Set-Cookie' is a forbidden response header"},
-	{"scalar key twice", C "max_age = 10\nmax_age = 20\n", 3, "max_age: set twice (first at line 2)"},
-	{"cors section twice", C "[cors]\n", 2, "[cors]: section repeated (first at line 1)"},
-	{"path section twice", "[path /a]\nenabled = true\n[path /a]\n", 3, "[path]: '/a' repeated (first at line 1)"},
-	{"path pattern relative", "[path api/*]\n", 1, "[path]: 'api/*' is not a path pattern"},
-	{"path pattern star inside", "[path /a/*/b]\n", 1, "[path]: '/a/*/b' is not a path pattern"},
-	{"key outside section", "allow_origin = https://a.com\n", 1, "allow_origin: key outside a section"},
-	{"no equals sign", C "https://a.com\n", 2, "https://a.com: expected 'key = value'"},
-	{"unterminated section", "[cors\n", 1, "[: section header without closing ']'"},
-	{"text after section", "[cors] x\n", 1, "[: text after the section header"},
-	{"gateway cgi_root relative", "[gateway]\ncgi_root = cgi-bin\n", 2, "cgi_root: 'cgi-bin': expected an absolute path"},
-	{"gateway listen bad", "[gateway]\nlisten = 127.0.0.1:9000\n", 2, "listen: '127.0.0.1:9000'"},
-	{"gateway listen v6 without brackets", "[gateway]\nlisten = tcp:::1:9000\n", 2, "listen: 'tcp:::1:9000'"},
-	{"gateway listen port 0", "[gateway]\nlisten = tcp:127.0.0.1:0\n", 2, "listen: 'tcp:127.0.0.1:0'"},
-	{"gateway workers 0", "[gateway]\nworkers = 0\n", 2, "workers: '0': expected 1 to 256"},
-	{"gateway log_level", "[gateway]\nlog_level = loud\n", 2, "log_level: 'loud'"},
-	{"gateway socket_mode", "[gateway]\nsocket_mode = 999\n", 2, "socket_mode: '999'"},
-	{"gateway socket_mode sign", "[gateway]\nsocket_mode = -660\n", 2, "socket_mode: '-660'"},
-	{"hash after a value", C "allow_methods = PUT # note\n", 2, "allow_methods: '#' after a value is not a comment"},
-	{"gateway max_body suffix", "[gateway]\nmax_body = 10x\n", 2, "max_body: '10x'"},
-	{"gateway max_body negative", "[gateway]\nmax_body = -1\n", 2, "max_body: '-1'"},
-	{"gateway content type", "[gateway]\ndefault_content_type = text\n", 2, "default_content_type: 'text'"},
-	{"gateway script_stderr", "[gateway]\nscript_stderr = syslog\n", 2, "script_stderr: 'syslog': expected fastcgi, log or discard"},
-	{"gateway script_timeout 0", "[gateway]\nscript_timeout = 0\n", 2, "script_timeout: '0'"},
-	{"gateway pass_env name", "[gateway]\npass_env = PATH 1BAD\n", 2, "pass_env: '1BAD' is not an environment variable name"},
-	{"error after a comment line", "; comment\n# another\n\n[cors]\nmax_age = x\n", 5, "max_age: 'x'"},
-	{"crlf lines keep numbers", "[cors]\r\nmax_age = 10\r\nfoo = 1\r\n", 3, "foo: unknown key"},
+    {"unknown section", "[corz]\nallow_origin = *\n", 1,
+     "corz: unknown section"},
+    {"unknown key", C "allow_orgin = https://a.com\n", 2,
+     "allow_orgin: unknown key"},
+    {"unknown gateway key", "[gateway]\ncgi_rot = /x\n", 2,
+     "cgi_rot: unknown key in [gateway]"},
+    {"bool not parsed", C "allow_credentials = maybe\n", 2,
+     "allow_credentials: 'maybe': expected true or false"},
+    {"max_age not a number", C "max_age = ten\n", 2,
+     "max_age: 'ten': expected seconds from 0 to 86400"},
+    {"max_age negative", C "max_age = -1\n", 2, "max_age: '-1'"},
+    {"max_age over a day", C "max_age = 86401\n", 2, "max_age: '86401'"},
+    {"max_age trailing junk", C "max_age = 60s\n", 2, "max_age: '60s'"},
+    {"preflight_status 201", C "preflight_status = 201\n", 2,
+     "preflight_status: '201': expected 200 or 204"},
+    {"deny_status 99", C "deny_status = 99\n", 2, "deny_status: '99'"},
+    {"deny_status 600", C "deny_status = 600\n", 2, "deny_status: '600'"},
+    {"line too long",
+     C "allow_origin = https://a.example.com https://b.example.com "
+       "https://c.example.com https://d.example.com https://e.example.com "
+       "https://f.example.com https://g.example.com https://h.example.com "
+       "https://i.example.com https://j.example.com\n",
+     2, "line: too long"},
+    {"origin with path", C "allow_origin = https://a.com/api\n", 2,
+     "allow_origin: 'https://a.com/api'"},
+    {"origin trailing slash", C "allow_origin = https://a.com/\n", 2,
+     "allow_origin: 'https://a.com/'"},
+    {"origin default https port", C "allow_origin = https://a.com:443\n", 2,
+     "allow_origin: 'https://a.com:443'"},
+    {"origin default http port", C "allow_origin = http://a.com:80\n", 2,
+     "allow_origin: 'http://a.com:80'"},
+    {"origin uppercase host", C "allow_origin = https://App.example.com\n", 2,
+     "allow_origin: 'https://App.example.com'"},
+    {"origin uppercase scheme", C "allow_origin = HTTPS://a.com\n", 2,
+     "allow_origin: 'HTTPS://a.com'"},
+    {"origin userinfo", C "allow_origin = https://u:p@a.com\n", 2,
+     "allow_origin: 'https://u:p@a.com'"},
+    {"origin no scheme", C "allow_origin = a.com\n", 2,
+     "allow_origin: 'a.com'"},
+    {"origin bad port", C "allow_origin = https://a.com:99999\n", 2,
+     "allow_origin: 'https://a.com:99999'"},
+    {"wildcard under tld", C "allow_origin = https://*.com\n", 2,
+     "allow_origin: 'https://*.com'"},
+    {"wildcard mid label", C "allow_origin = https://a*.example.com\n", 2,
+     "allow_origin: 'https://a*.example.com'"},
+    {"second origin on a line bad",
+     C "allow_origin = https://a.com https://B.com\n", 2,
+     "allow_origin: 'https://B.com'"},
+    {"star with credentials", CRED "allow_origin = *\n", 3,
+     "allow_origin: '*' with allow_credentials = true (line 2)"},
+    {"star before credentials", C "allow_origin = *\nallow_credentials = yes\n",
+     2, "allow_origin: '*' with allow_credentials = true (line 3)"},
+    {"null with credentials",
+     CRED "allow_origin = https://a.com\nallow_origin = null\n", 4,
+     "allow_origin: 'null' with allow_credentials = true"},
+    {"expose star with credentials",
+     CRED "allow_origin = https://a.com\nexpose_headers = *\n", 4,
+     "expose_headers: '*' with allow_credentials = true"},
+    {"path inherits credentials, sets star",
+     CRED "allow_origin = https://a.com\n[path /api/*]\nallow_origin = *\n", 5,
+     "allow_origin: '*' with allow_credentials = true (line 2)"},
+    {"path sets credentials over star",
+     "[cors]\nallow_origin = *\n[path /x]\nallow_credentials = true\n", 2,
+     "allow_origin: '*' with allow_credentials = true (line 4)"},
+    {"method CONNECT", C "allow_methods = GET, CONNECT\n", 2,
+     "allow_methods: 'CONNECT' is a forbidden method"},
+    {"method TRACE", C "allow_methods = TRACE\n", 2,
+     "allow_methods: 'TRACE' is a forbidden method"},
+    {"method track lowercase", C "allow_methods = track\n", 2,
+     "allow_methods: 'track' is a forbidden method"},
+    {"method not a token", C "allow_methods = GET, P(T\n", 2,
+     "allow_methods: 'P(T' is not a method token"},
+    {"forbidden header Cookie", C "allow_headers = Cookie\n", 2,
+     "allow_headers: 'Cookie' is a forbidden request header"},
+    {"forbidden header Host", C "allow_headers = X-A, host\n", 2,
+     "allow_headers: 'host' is a forbidden request header"},
+    {"forbidden header Sec-", C "allow_headers = Sec-Fetch-Mode\n", 2,
+     "allow_headers: 'Sec-Fetch-Mode' is a forbidden request header"},
+    {"forbidden header Proxy-", C "allow_headers = Proxy-Authorization\n", 2,
+     "allow_headers: 'Proxy-Authorization' is a forbidden request header"},
+    {"header not a token", C "allow_headers = X-A;B\n", 2,
+     "allow_headers: 'X-A;B' is not a header name"},
+    {"expose Set-Cookie", C "expose_headers = Set-Cookie\n", 2,
+     "expose_headers: 'Set-Cookie' is a forbidden response header"},
+    {"scalar key twice", C "max_age = 10\nmax_age = 20\n", 3,
+     "max_age: set twice (first at line 2)"},
+    {"cors section twice", C "[cors]\n", 2,
+     "[cors]: section repeated (first at line 1)"},
+    {"path section twice", "[path /a]\nenabled = true\n[path /a]\n", 3,
+     "[path]: '/a' repeated (first at line 1)"},
+    {"path pattern relative", "[path api/*]\n", 1,
+     "[path]: 'api/*' is not a path pattern"},
+    {"path pattern star inside", "[path /a/*/b]\n", 1,
+     "[path]: '/a/*/b' is not a path pattern"},
+    {"key outside section", "allow_origin = https://a.com\n", 1,
+     "allow_origin: key outside a section"},
+    {"no equals sign", C "https://a.com\n", 2,
+     "https://a.com: expected 'key = value'"},
+    {"unterminated section", "[cors\n", 1,
+     "[: section header without closing ']'"},
+    {"text after section", "[cors] x\n", 1, "[: text after the section header"},
+    {"gateway cgi_root relative", "[gateway]\ncgi_root = cgi-bin\n", 2,
+     "cgi_root: 'cgi-bin': expected an absolute path"},
+    {"gateway listen bad", "[gateway]\nlisten = 127.0.0.1:9000\n", 2,
+     "listen: '127.0.0.1:9000'"},
+    {"gateway listen v6 without brackets", "[gateway]\nlisten = tcp:::1:9000\n",
+     2, "listen: 'tcp:::1:9000'"},
+    {"gateway listen port 0", "[gateway]\nlisten = tcp:127.0.0.1:0\n", 2,
+     "listen: 'tcp:127.0.0.1:0'"},
+    {"gateway workers 0", "[gateway]\nworkers = 0\n", 2,
+     "workers: '0': expected 1 to 256"},
+    {"gateway log_level", "[gateway]\nlog_level = loud\n", 2,
+     "log_level: 'loud'"},
+    {"gateway socket_mode", "[gateway]\nsocket_mode = 999\n", 2,
+     "socket_mode: '999'"},
+    {"gateway socket_mode sign", "[gateway]\nsocket_mode = -660\n", 2,
+     "socket_mode: '-660'"},
+    {"hash after a value", C "allow_methods = PUT # note\n", 2,
+     "allow_methods: '#' after a value is not a comment"},
+    {"gateway max_body suffix", "[gateway]\nmax_body = 10x\n", 2,
+     "max_body: '10x'"},
+    {"gateway max_body negative", "[gateway]\nmax_body = -1\n", 2,
+     "max_body: '-1'"},
+    {"gateway content type", "[gateway]\ndefault_content_type = text\n", 2,
+     "default_content_type: 'text'"},
+    {"gateway script_stderr", "[gateway]\nscript_stderr = syslog\n", 2,
+     "script_stderr: 'syslog': expected fastcgi, log or discard"},
+    {"gateway script_timeout 0", "[gateway]\nscript_timeout = 0\n", 2,
+     "script_timeout: '0'"},
+    {"gateway pass_env name", "[gateway]\npass_env = PATH 1BAD\n", 2,
+     "pass_env: '1BAD' is not an environment variable name"},
+    {"error after a comment line",
+     "; comment\n# another\n\n[cors]\nmax_age = x\n", 5, "max_age: 'x'"},
+    {"crlf lines keep numbers", "[cors]\r\nmax_age = 10\r\nfoo = 1\r\n", 3,
+     "foo: unknown key"},
 };
 
 static void test_config_refuses_each_bad_policy(void **state)
@@ -173,8 +242,9 @@ static void test_config_refuses_each_bad_policy(void **state)
 			 c->expect);
 		if (cfg != NULL || strstr(captured, want) == NULL ||
 		    nerrors == 0) {
-			print_error("case '%s': loaded=%d\nwant: %s\ngot:  %s\n",
-				    c->name, cfg != NULL, want, captured);
+			print_error(
+			    "case '%s': loaded=%d\nwant: %s\ngot:  %s\n",
+			    c->name, cfg != NULL, want, captured);
 			config_free(cfg);
 			bad++;
 		}
@@ -212,8 +282,7 @@ static void test_config_nul_byte_refused(void **state)
 {
 	(void)state;
 	static const char text[] = "[cors]\nmax_age = 1\0 0\n";
-	struct config *cfg =
-		config_load(write_ini_n(text, sizeof(text) - 1));
+	struct config *cfg = config_load(write_ini_n(text, sizeof(text) - 1));
 	assert_null(cfg);
 	assert_non_null(strstr(captured, ":2: line: contains a NUL byte"));
 }
@@ -224,7 +293,7 @@ static void test_config_missing_file(void **state)
 	struct config *cfg = config_load("/nonexistent/corsgate.ini");
 	assert_null(cfg);
 	assert_non_null(
-		strstr(captured, "/nonexistent/corsgate.ini: cannot open"));
+	    strstr(captured, "/nonexistent/corsgate.ini: cannot open"));
 }
 
 static void test_config_long_line_is_not_split(void **state)
@@ -232,8 +301,8 @@ static void test_config_long_line_is_not_split(void **state)
 	(void)state;
 	/* 196 bytes fit; 197 do not, and the tail is not read as a line. */
 	char ok[400], bad[400];
-	snprintf(ok, sizeof(ok), "[cors]\nallow_headers = X-%0*d\n",
-		 196 - 18, 0);
+	snprintf(ok, sizeof(ok), "[cors]\nallow_headers = X-%0*d\n", 196 - 18,
+		 0);
 	assert_int_equal(strlen(ok) - 8, 196);
 	struct config *cfg = load(ok);
 	assert_non_null(cfg);
@@ -311,14 +380,14 @@ static void test_config_lists_repeat_and_join(void **state)
 {
 	(void)state;
 	struct config *cfg = load(
-		"[cors]\n"
-		"allow_origin = https://a.com\n"
-		"allow_origin = https://*.example.com, http://localhost:*\n"
-		"allow_methods = GET, POST\n"
-		"allow_methods = PUT,DELETE\n"
-		"allow_headers = Content-Type, x-custom-header, X-Custom-Header\n"
-		"expose_headers = X-Total-Count\n"
-		"max_age = 600\n");
+	    "[cors]\n"
+	    "allow_origin = https://a.com\n"
+	    "allow_origin = https://*.example.com, http://localhost:*\n"
+	    "allow_methods = GET, POST\n"
+	    "allow_methods = PUT,DELETE\n"
+	    "allow_headers = Content-Type, x-custom-header, X-Custom-Header\n"
+	    "expose_headers = X-Total-Count\n"
+	    "max_age = 600\n");
 	assert_non_null(cfg);
 	const struct cors_policy *p = &cfg->def;
 	assert_int_equal(origin_set_count(p->origins), 3);
@@ -350,12 +419,12 @@ static void test_config_path_overrides_only_what_it_sets(void **state)
 {
 	(void)state;
 	struct config *cfg =
-		load("[path /api/*]\nallow_origin = *\n"
-		     "allow_credentials = false\n"
-		     "[cors]\nallow_origin = https://a.com\n"
-		     "allow_credentials = true\nallow_methods = PUT\n"
-		     "max_age = 60\n"
-		     "[path /internal/*]\nenabled = false\n");
+	    load("[path /api/*]\nallow_origin = *\n"
+		 "allow_credentials = false\n"
+		 "[cors]\nallow_origin = https://a.com\n"
+		 "allow_credentials = true\nallow_methods = PUT\n"
+		 "max_age = 60\n"
+		 "[path /internal/*]\nenabled = false\n");
 	assert_non_null(cfg);
 	assert_int_equal(cfg->npaths, 2);
 	const struct cors_policy *api = config_lookup(cfg, "/api/x", 6);
@@ -383,13 +452,13 @@ static void test_config_lookup_longest_and_exact(void **state)
 		const char *path;
 		long max_age;
 	} rows[] = {
-		{"/a/b/c", 3},  {"/a/b/cd", 2}, {"/a/b/", 2}, {"/a/b", 1},
-		{"/a/", 1},     {"/a", 4},      {"/", 4},     {"/zzz", 4},
-		{"/a/b/c/d", 2},
+	    {"/a/b/c", 3}, {"/a/b/cd", 2}, {"/a/b/", 2},
+	    {"/a/b", 1},   {"/a/", 1},	   {"/a", 4},
+	    {"/", 4},	   {"/zzz", 4},	   {"/a/b/c/d", 2},
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct cors_policy *p =
-			config_lookup(cfg, rows[i].path, strlen(rows[i].path));
+		    config_lookup(cfg, rows[i].path, strlen(rows[i].path));
 		if (p->max_age != rows[i].max_age) {
 			print_error("%s: max_age %ld, want %ld\n", rows[i].path,
 				    p->max_age, rows[i].max_age);
@@ -489,24 +558,24 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
-		T(test_config_refuses_each_bad_policy),
-		T(test_config_reports_every_error_not_only_the_first),
-		T(test_config_inherited_conflict_reported_once),
-		T(test_config_nul_byte_refused),
-		T(test_config_missing_file),
-		T(test_config_long_line_is_not_split),
-		T(test_config_warns_http_origin_with_credentials),
-		T(test_config_no_warning_for_loopback_http),
-		T(test_config_warns_lowercase_method),
-		T(test_config_defaults),
-		T(test_config_lists_repeat_and_join),
-		T(test_config_star_lists),
-		T(test_config_path_overrides_only_what_it_sets),
-		T(test_config_lookup_longest_and_exact),
-		T(test_config_gateway),
-		T(test_config_gateway_script_settings),
-		T(test_config_inline_comments_and_continuations),
-		T(test_config_example_file_loads_clean),
+	    T(test_config_refuses_each_bad_policy),
+	    T(test_config_reports_every_error_not_only_the_first),
+	    T(test_config_inherited_conflict_reported_once),
+	    T(test_config_nul_byte_refused),
+	    T(test_config_missing_file),
+	    T(test_config_long_line_is_not_split),
+	    T(test_config_warns_http_origin_with_credentials),
+	    T(test_config_no_warning_for_loopback_http),
+	    T(test_config_warns_lowercase_method),
+	    T(test_config_defaults),
+	    T(test_config_lists_repeat_and_join),
+	    T(test_config_star_lists),
+	    T(test_config_path_overrides_only_what_it_sets),
+	    T(test_config_lookup_longest_and_exact),
+	    T(test_config_gateway),
+	    T(test_config_gateway_script_settings),
+	    T(test_config_inline_comments_and_continuations),
+	    T(test_config_example_file_loads_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
