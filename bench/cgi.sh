@@ -29,25 +29,13 @@
 # missing or not starting, answers that are not right).
 set -u
 
-B=${B:-build}
-CORSGATE=${CORSGATE:-$PWD/$B/corsgate}
-SECS=${BENCH_SECONDS:-10}
-CONNS=${BENCH_CONNECTIONS:-64}
+PART=cgi
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 STREAM_BYTES=${BENCH_STREAM_BYTES:-1073741824}
-WARMUP=2
-WORKERS=$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
-ORIGIN=http://x.com
 BODY='{"hello":"world","from":"cgi"}'
-
-NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 FCGIWRAP=$(command -v fcgiwrap 2>/dev/null || echo /usr/sbin/fcgiwrap)
-WRK=$(command -v wrk 2>/dev/null || echo wrk)
 CC=${CC:-cc}
-
-broken() {
-	echo "cgi: $*" >&2
-	exit 1
-}
 
 [ -x "$CORSGATE" ] || broken "no corsgate binary at $CORSGATE (make)"
 [ -x "$NGINX" ] || broken "nginx not installed (scripts/deps.sh)"
@@ -55,102 +43,8 @@ broken() {
 command -v "$WRK" >/dev/null 2>&1 || broken "wrk not installed (scripts/deps.sh bench)"
 command -v curl >/dev/null 2>&1 || broken "curl not installed (scripts/deps.sh)"
 
-DIR=$(mktemp -d "${TMPDIR:-/tmp}/corsgate-bench.XXXXXX") || broken "mktemp failed"
+bench_dir
 chmod 755 "$DIR"
-GROUPS_STARTED="" # process-group ids (each program runs in its own session)
-SAMPLER=""        # the memory sampler of a stream run, while it runs
-
-# alive PGID: is any process of that session still running (zombies aside)?
-# shellcheck disable=SC2009 # pgrep would count zombies
-alive() {
-	ps -o stat= -s "$1" 2>/dev/null | grep -qv '^Z'
-}
-
-# stop PGID: SIGTERM to the group, up to 5 s to go, then SIGKILL; reaps it.
-# shellcheck disable=SC2317 # run by the trap
-stop() {
-	kill -TERM "-$1" 2>/dev/null
-	_n=50
-	while [ "$_n" -gt 0 ] && alive "$1"; do
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	kill -KILL "-$1" 2>/dev/null
-	wait "$1" 2>/dev/null
-	_rest=""
-	for _g in $GROUPS_STARTED; do [ "$_g" = "$1" ] || _rest="$_rest $_g"; done
-	GROUPS_STARTED=$_rest
-}
-
-# shellcheck disable=SC2317 # run by the trap
-cleanup() {
-	trap '' INT TERM
-	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
-	for g in $GROUPS_STARTED; do stop "$g"; done
-	rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM HUP
-trap 'exit 141' PIPE # output cut short (| head): still clean up
-
-# start NAME CMD...: runs CMD in a session (and process group) of its own,
-# output to $DIR/NAME.log; sets STARTED to its process-group id.
-start() {
-	_name=$1
-	shift
-	setsid "$@" </dev/null >"$DIR/$_name.log" 2>&1 &
-	STARTED=$!
-	GROUPS_STARTED="$GROUPS_STARTED $STARTED"
-}
-
-# listening_tcp PORT: is something listening on PORT?
-listening_tcp() {
-	_hex=$(printf '%04X' "$1")
-	awk -v p=":$_hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
-		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-# listening_unix PATH: is something listening on the unix socket PATH?
-listening_unix() {
-	awk -v p="$1" '$NF == p && $4 == "00010000" { f = 1 } END { exit !f }' \
-		/proc/net/unix 2>/dev/null
-}
-
-# used PORT: does any socket have PORT at either end?
-used() {
-	grep -qi ":$(printf '%04X' "$1") " /proc/net/tcp /proc/net/tcp6 2>/dev/null
-}
-
-# free_port VAR: sets VAR to a loopback port nobody uses, distinct from the
-# ports picked before, below the kernel's ephemeral range (32768-60999).
-PICKED=""
-free_port() {
-	while :; do
-		_p=$(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 12000 + 20000))
-		case " $PICKED " in *" $_p "*) continue ;; esac
-		used "$_p" && continue
-		PICKED="$PICKED $_p"
-		eval "$1=$_p"
-		return
-	done
-}
-
-# wait_listen NAME PGID tcp|unix PORT|PATH: up to 10 s for it to listen.
-wait_listen() {
-	_n=100
-	while [ "$_n" -gt 0 ]; do
-		case $3 in
-		tcp) listening_tcp "$4" && return 0 ;;
-		*) listening_unix "$4" && return 0 ;;
-		esac
-		alive "$2" || break
-		sleep 0.1
-		_n=$((_n - 1))
-	done
-	sed 's/^/    /' "$DIR/$1.log" >&2
-	broken "$1 did not start listening on $3:$4"
-}
 
 # --- the scripts ------------------------------------------------------------
 
@@ -191,41 +85,8 @@ wait_listen fcgiwrap "$G_FCGIWRAP" unix "$S_FCGIWRAP"
 P_CORSGATE="" P_FCGIWRAP=""
 free_port P_CORSGATE
 free_port P_FCGIWRAP
-mkdir -p "$DIR/nginx/tmp" "$DIR/nginx/logs"
 {
-	cat <<EOF
-user root;
-worker_processes auto;
-error_log $DIR/nginx/logs/error.log warn;
-pid $DIR/nginx/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $DIR/nginx/tmp/body;
-    proxy_temp_path $DIR/nginx/tmp/proxy;
-    fastcgi_temp_path $DIR/nginx/tmp/fastcgi;
-    uwsgi_temp_path $DIR/nginx/tmp/uwsgi;
-    scgi_temp_path $DIR/nginx/tmp/scgi;
-    root $CGI;
-    fastcgi_param QUERY_STRING \$query_string;
-    fastcgi_param REQUEST_METHOD \$request_method;
-    fastcgi_param CONTENT_TYPE \$content_type;
-    fastcgi_param CONTENT_LENGTH \$content_length;
-    fastcgi_param SCRIPT_NAME \$fastcgi_script_name;
-    fastcgi_param SCRIPT_FILENAME \$document_root\$fastcgi_script_name;
-    fastcgi_param REQUEST_URI \$request_uri;
-    fastcgi_param DOCUMENT_URI \$document_uri;
-    fastcgi_param DOCUMENT_ROOT \$document_root;
-    fastcgi_param SERVER_PROTOCOL \$server_protocol;
-    fastcgi_param REQUEST_SCHEME \$scheme;
-    fastcgi_param GATEWAY_INTERFACE CGI/1.1;
-    fastcgi_param SERVER_SOFTWARE nginx/\$nginx_version;
-    fastcgi_param REMOTE_ADDR \$remote_addr;
-    fastcgi_param REMOTE_PORT \$remote_port;
-    fastcgi_param SERVER_ADDR \$server_addr;
-    fastcgi_param SERVER_PORT \$server_port;
-    fastcgi_param SERVER_NAME \$server_name;
-EOF
+	nginx_head "$CGI"
 	for _b in corsgate fcgiwrap; do
 		if [ $_b = corsgate ]; then
 			_port=$P_CORSGATE _sock=$S_CORSGATE
@@ -250,12 +111,7 @@ EOF
 	done
 	echo "}"
 } >"$DIR/nginx/nginx.conf"
-"$NGINX" -t -q -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" >"$DIR/nginx-t.log" 2>&1 ||
-	{ cat "$DIR/nginx-t.log" >&2; broken "nginx rejected its configuration"; }
-start nginx "$NGINX" -p "$DIR/nginx" -c "$DIR/nginx/nginx.conf" -g 'daemon off;'
-G_NGINX=$STARTED
-wait_listen nginx "$G_NGINX" tcp "$P_CORSGATE"
-wait_listen nginx "$G_NGINX" tcp "$P_FCGIWRAP"
+nginx_start "$P_CORSGATE" "$P_FCGIWRAP"
 
 # port BACKEND: nginx's port for it.
 port() {
@@ -299,100 +155,33 @@ done
 
 # --- wrk ------------------------------------------------------------------
 
-cat >"$DIR/get.lua" <<EOF
+cat >"$DIR/request.lua" <<EOF
 wrk.method = "GET"
 wrk.headers["Origin"] = "$ORIGIN"
 EOF
 
 # The warm-up also looks at every answer: 200, the body, and Access-Control-
-# Allow-Origin as expected (wrk's argument: "yes" for corsgate, "no").
-cat "$DIR/get.lua" >"$DIR/check.lua"
-cat >>"$DIR/check.lua" <<EOF
+# Allow-Origin as expected (from corsgate only: wrk's argument is the backend).
+CHECK_WANT="200 with the body and the expected Access-Control-Allow-Origin"
+write_check_lua <<EOF
 local body = '$BODY' .. "\n"
-EOF
-cat >>"$DIR/check.lua" <<'EOF'
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
 local want_acao = true
-function init(args) want_acao = args[1] == "yes" end
-bad, first = 0, ""
-function response(status, headers, b)
-   local acao
-   for k, v in pairs(headers) do
-      if string.lower(k) == "access-control-allow-origin" then acao = v end
-   end
-   local ok = status == 200 and b == body
-   if want_acao then ok = ok and acao == wrk.headers["Origin"]
-   else ok = ok and acao == nil end
-   if not ok then
-      if bad == 0 then
-         first = status .. " Access-Control-Allow-Origin: " .. tostring(acao)
-            .. " body: " .. string.sub(tostring(b), 1, 80)
-      end
-      bad = bad + 1
-   end
-end
-function done(summary, latency, requests)
-   local n, f = 0, ""
-   for _, t in ipairs(threads) do
-      local b = t:get("bad")
-      if b > 0 and f == "" then f = t:get("first") end
-      n = n + b
-   end
-   io.write(string.format("CHECK %d %d %s\n", summary.requests, n, f))
+function init(args) want_acao = args[1] == "corsgate" end
+show_body = true
+function answer_ok(status, acao, b)
+   if status ~= 200 or b ~= body then return false end
+   if want_acao then return acao == wrk.headers["Origin"] end
+   return acao == nil
 end
 EOF
 
-# to_ms VALUE: wrk's "1.23ms" / "456.00us" / "1.20s" / "2.00m" in ms.
-to_ms() {
-	echo "$1" | awk '{ v = $1 + 0
-		if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /ms$/) v *= 1
-		else if ($1 ~ /m$/) v *= 60000; else if ($1 ~ /s$/) v *= 1000
-		printf "%.2f", v }'
+# url BACKEND SCRIPT: nginx's address for it; what BACKEND SCRIPT: its name
+# in messages.
+url() {
+	echo "http://127.0.0.1:$(port "$1")/$2"
 }
-
-RESULTS="" # lines "BACKEND SCRIPT RPS P99MS BAD", one per measured run
-BROKEN=0
-HALF=$(((SECS + 1) / 2))
-
-# check BACKEND SCRIPT: the warm-up, which also checks every answer.
-check() {
-	[ "$1" = corsgate ] && _want=yes || _want=no
-	_out=$(timeout $((WARMUP + 15)) "$WRK" -t2 -c"$CONNS" -d"${WARMUP}s" \
-		-s "$DIR/check.lua" "http://127.0.0.1:$(port "$1")/$2" -- "$_want" 2>&1)
-	_check=$(printf '%s\n' "$_out" | sed -n 's/^CHECK //p')
-	# shellcheck disable=SC2086 # split into words on purpose
-	set -- "$1" "$2" $_check
-	[ $# -ge 4 ] && [ "$3" -gt 0 ] && [ "$4" -eq 0 ] && return 0
-	echo "cgi: $1 $2: not every answer is 200 with the body and" \
-		"the expected Access-Control-Allow-Origin; wrk said:" >&2
-	printf '%s\n' "$_out" | sed 's/^/    /' >&2
-	BROKEN=1
-	RESULTS="$RESULTS
-$1 $2 - - -"
-	return 1
-}
-
-# run BACKEND SCRIPT ROUND: one measured run of HALF seconds.
-run() {
-	_out=$(timeout $((HALF + 15)) "$WRK" -t2 -c"$CONNS" -d"${HALF}s" --latency \
-		-s "$DIR/get.lua" "http://127.0.0.1:$(port "$1")/$2" 2>&1)
-	printf '%s\n' "$_out" >"$DIR/wrk-$1-$2-$3.txt"
-	_rps=$(printf '%s\n' "$_out" | awk '/^Requests\/sec:/ { print $2 }')
-	_p99=$(printf '%s\n' "$_out" | awk '$1 == "99%" { print $2 }')
-	_non2xx=$(printf '%s\n' "$_out" | awk '/Non-2xx or 3xx responses:/ { print $NF }')
-	_errs=$(printf '%s\n' "$_out" | awk '/Socket errors:/ {
-		gsub(",", ""); print $4 + $6 + $8 + $10 }')
-	if [ -z "$_rps" ] || [ -z "$_p99" ]; then
-		echo "cgi: wrk gave no figures for $1 $2:" >&2
-		printf '%s\n' "$_out" | sed 's/^/    /' >&2
-		BROKEN=1
-		RESULTS="$RESULTS
-$1 $2 - - -"
-		return
-	fi
-	RESULTS="$RESULTS
-$1 $2 $_rps $(to_ms "$_p99") $((${_non2xx:-0} + ${_errs:-0}))"
+what() {
+	echo "$1 $2"
 }
 
 echo "nginx -> FastCGI on unix sockets, one connection per request;" \
@@ -400,13 +189,7 @@ echo "nginx -> FastCGI on unix sockets, one connection per request;" \
 echo "GET with Origin: $ORIGIN, wrk -t2 -c$CONNS; each figure: mean of 2 runs" \
 	"of ${HALF}s in the order fcgiwrap, corsgate, corsgate, fcgiwrap"
 for s in hello.sh hello.cgi; do
-	ok_f=0 ok_c=0
-	check fcgiwrap "$s" && ok_f=1
-	check corsgate "$s" && ok_c=1
-	[ $ok_f = 1 ] && run fcgiwrap "$s" 1
-	[ $ok_c = 1 ] && run corsgate "$s" 1
-	[ $ok_c = 1 ] && run corsgate "$s" 2
-	[ $ok_f = 1 ] && run fcgiwrap "$s" 2
+	interleaved fcgiwrap "$s"
 done
 
 # --- the stream -----------------------------------------------------------
@@ -484,34 +267,16 @@ done
 HWM_AFTER=$(hwm "$G_CORSGATE")
 FW_HWM=$(hwm "$G_FCGIWRAP")
 
-alive "$G_CORSGATE" || { echo "cgi: corsgate died during the run" >&2; BROKEN=1; }
-alive "$G_FCGIWRAP" || { echo "cgi: fcgiwrap died during the run" >&2; BROKEN=1; }
+still_alive corsgate "$G_CORSGATE"
+still_alive fcgiwrap "$G_FCGIWRAP"
 
 # --- report ---------------------------------------------------------------
 
-# get BACKEND SCRIPT FIELD: the runs' mean req/s (3) or p99 ms (4), or their
-# total of bad answers (5); "-" when any run of the pair failed.
-get() {
-	printf '%s\n' "$RESULTS" | awk -v b="$1" -v s="$2" -v f="$3" '
-		$1 == b && $2 == s { if ($f == "-") bad = 1; n++; t += $f }
-		END {
-			if (bad || n == 0) print "-"
-			else if (f == 3) printf "%.0f\n", t / n
-			else if (f == 4) printf "%.2f\n", t / n
-			else print t
-		}'
-}
 # mibs BACKEND: the fetches' mean MiB/s, "-" when one failed.
 mibs() {
 	printf '%s\n' "$STREAMS" | awk -v b="$1" '
 		$1 == b { if ($2 == "-") bad = 1; n++; t += $2 }
 		END { if (bad || n == 0) print "-"; else printf "%.0f\n", t / n }'
-}
-# ratio A B: A/B to two places, "-" when either is missing.
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN {
-		if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "-"
-		else printf "%.2f", a / b }'
 }
 # verdict RATIO: "yes" when >= 1.0.
 verdict() {
@@ -521,14 +286,7 @@ mib() {
 	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
 }
 
-printf '\n%-10s %-10s %10s %9s %9s\n' backend script req/s "p99 ms" "non-2xx"
-for s in hello.sh hello.cgi; do
-	for b in fcgiwrap corsgate; do
-		printf '%-10s %-10s %10s %9s %9s\n' "$b" "$s" \
-			"$(get $b $s 3)" "$(get $b $s 4)" "$(get $b $s 5)"
-	done
-done
-echo "(non-2xx counts wrk's non-2xx/3xx answers plus socket errors)"
+table script fcgiwrap hello.sh hello.sh hello.cgi hello.cgi
 printf '\n%-10s %s\n' backend "stream of $STREAM_BYTES bytes, MiB/s (mean of 2)"
 for b in fcgiwrap corsgate; do
 	printf '%-10s %s\n' "$b" "$(mibs $b)"
