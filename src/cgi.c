@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -427,20 +428,86 @@ static bool wait_exit(pid_t pid, double seconds, int *status)
 	}
 }
 
-/* SIGTERM to the script's process group, SIGKILL after the grace period,
- * then reap. */
-static void kill_group(struct run *run, const char *why)
+/* SIGTERM to process group pid, SIGKILL after the grace period, then
+ * reap. */
+static void kill_pgroup(pid_t pid, const char *name, const char *why)
 {
 	int status;
+	log_warn("%s: %s: killing its process group", name, why);
+	kill(-pid, SIGTERM);
+	if (!wait_exit(pid, CGI_KILL_GRACE, &status)) {
+		kill(-pid, SIGKILL);
+		wait_exit(pid, 60, &status);
+	}
+	kill(-pid, SIGKILL); /* whatever of its group is left */
+}
+
+static void kill_group(struct run *run, const char *why)
+{
 	if (run->pid <= 0)
 		return;
-	log_warn("%s: %s: killing its process group", run->name, why);
-	kill(-run->pid, SIGTERM);
-	if (!wait_exit(run->pid, CGI_KILL_GRACE, &status)) {
-		kill(-run->pid, SIGKILL);
-		wait_exit(run->pid, 60, &status);
+	kill_pgroup(run->pid, run->name, why);
+	run->pid = -1;
+}
+
+/* A script that goes on after closing its output, reaped in the
+ * background. */
+struct reaper {
+	pid_t pid;
+	long timeout;
+	char name[256];
+};
+
+static void *reap_later(void *arg)
+{
+	struct reaper *rp = arg;
+	int status;
+	if (!wait_exit(rp->pid, (double)rp->timeout, &status))
+		kill_pgroup(rp->pid, rp->name,
+			    "still running script_timeout after closing its "
+			    "output");
+	free(rp);
+	return NULL;
+}
+
+/* The script's output has ended, so has its answer. A script that exits
+ * then is reaped here; one that goes on working (CGI's "close STDOUT, then
+ * the slow part") is reaped by a detached thread, which kills its group
+ * after script_timeout, and the answer is not held open meanwhile. */
+static void finish_script(struct run *run)
+{
+	int status;
+	pthread_attr_t attr;
+	pthread_t tid;
+
+	if (run->pid <= 0)
+		return;
+	if (wait_exit(run->pid, 0.2, &status)) {
+		if (WIFSIGNALED(status))
+			log_warn("%s: killed by signal %d", run->name,
+				 WTERMSIG(status));
+		run->pid = -1;
+		return;
 	}
-	kill(-run->pid, SIGKILL); /* whatever of its group is left */
+	struct reaper *rp = malloc(sizeof(*rp));
+	if (rp) {
+		rp->pid = run->pid;
+		rp->timeout = run->g->script_timeout;
+		snprintf(rp->name, sizeof(rp->name), "%s", run->name);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		pthread_attr_setstacksize(&attr, 64 * 1024);
+		int err = pthread_create(&tid, &attr, reap_later, rp);
+		pthread_attr_destroy(&attr);
+		if (err == 0) {
+			run->pid = -1;
+			return;
+		}
+		free(rp);
+	}
+	/* no thread: wait here */
+	if (!wait_exit(run->pid, (double)run->g->script_timeout, &status))
+		kill_group(run, "still running after closing its output");
 	run->pid = -1;
 }
 
@@ -808,7 +875,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	const char *why = NULL;
 	struct run run;
 	char **envp = NULL;
-	int status, rc = -1;
+	int rc = -1;
 	bool bad;
 
 	memset(&run, 0, sizeof(run));
@@ -864,11 +931,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 		goto out;
 	}
 	rc = pump(&run);
-	if (run.pid > 0 &&
-	    !wait_exit(run.pid, (double)g->script_timeout, &status))
-		kill_group(&run, "still running after closing its output");
-	else if (run.pid > 0 && WIFSIGNALED(status))
-		log_warn("%s: killed by signal %d", run.name, WTERMSIG(status));
+	finish_script(&run);
 out:
 	rc = unread(rc, run.body_left);
 	close_fd(&run.in);

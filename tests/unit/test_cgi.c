@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgi.h"
@@ -155,6 +156,11 @@ static int setup(void **state)
 	script("stray.sh",
 	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n"
 	       "Access-Control-Allow-Origin: *\\nVary: Cookie\\n\\nok\\n'\n",
+	       0755);
+	script("linger.sh",
+	       "#!/bin/sh\necho $$ > \"$0.pid\"\n"
+	       "printf 'Content-Type: text/plain\\n\\ndone\\n'\n"
+	       "exec >&- 2>&-\nsleep 2\n",
 	       0755);
 	script("notype.sh", "#!/bin/sh\nprintf 'X-A: 1\\n\\nbody\\n'\n", 0755);
 	script("nph-old.sh",
@@ -521,6 +527,37 @@ static void test_cgi_no_leaks_over_many_runs(void **state)
 	assert_true(no_children());
 }
 
+/* A script that closes its output and goes on working: the answer ends at
+ * its output's end (as under Apache's mod_cgi), and the script is still
+ * reaped once it exits. */
+static void test_cgi_answer_ends_with_output(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(run("linger.sh", get, "", 0, &g, &v, &m), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double took = (double)(b.tv_sec - a.tv_sec) +
+		      (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	assert_non_null(strstr(m.out, "\r\n\r\ndone\n"));
+	free(m.out);
+	pid_t pid = read_pid("linger.sh");
+	assert_true(pid > 0);
+	/* returned while the script still ran (it sleeps 2 s) */
+	if (took > 1.5 || kill(pid, 0) != 0) {
+		print_error("returned after %.2f s\n", took);
+		fail();
+	}
+	/* and it is reaped by corsgate when it ends: no zombie is left */
+	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
+		usleep(50 * 1000);
+	assert_int_equal(kill(pid, 0), -1);
+	assert_true(no_children());
+}
+
 /* A web server that names a directory as the script and the rest of the
  * path as PATH_INFO (lighttpd under a "/" prefix). */
 static void test_cgi_target_follows_path_info(void **state)
@@ -581,6 +618,7 @@ int main(void)
 	    cmocka_unit_test(test_cgi_stderr_modes),
 	    cmocka_unit_test(test_cgi_no_leaks_over_many_runs),
 	    cmocka_unit_test(test_cgi_target_follows_path_info),
+	    cmocka_unit_test(test_cgi_answer_ends_with_output),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
