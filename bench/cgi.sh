@@ -5,12 +5,22 @@
 # Two scripts, the same files for both backends: a shell script (#!/bin/sh,
 # printf of a Content-Type and a short JSON) and bench/hello.c compiled with
 # cc, which prints the very same answer. wrk sends GET with an Origin the
-# policy allows, at BENCH_CONNECTIONS (64) connections, for BENCH_SECONDS
-# (10) per backend and script, after a warm-up that checks every answer
-# (200, the JSON body, corsgate's Access-Control-Allow-Origin, none from
-# fcgiwrap). The measured time is split in two runs ordered fcgiwrap,
-# corsgate, corsgate, fcgiwrap, so that a drift in the machine's load weighs
-# on both alike. Then hello.c's stream mode prints 1 GiB in 64 KiB writes,
+# policy allows, for BENCH_SECONDS (10) per backend, script and number of
+# connections, after a warm-up that checks every answer (200, the JSON body,
+# corsgate's Access-Control-Allow-Origin, none from fcgiwrap): the shell
+# script at 1 connection (one request at a time: the latency of one
+# request), at 8 and at BENCH_CONNECTIONS (64), the C script at 64. wrk
+# --latency gives req/s, p50 and p99. The measured time is split in two runs
+# ordered fcgiwrap, corsgate, corsgate, fcgiwrap, so that a drift in the
+# machine's load weighs on both alike.
+#
+# The spawn limit: bench/spawn_limit.c runs the same shell script from 8
+# threads (posix_spawn, read all of stdout, waitpid; no web server, no
+# FastCGI) for BENCH_SECONDS, in two halves, just before and just after the
+# 8-connection runs: what corsgate and fcgiwrap at 8 connections are
+# compared with.
+#
+# Then hello.c's stream mode prints 1 GiB in 64 KiB writes,
 # fetched with curl through nginx with fastcgi_buffering off (and a 64 KiB
 # fastcgi_buffer_size, so that nginx's default 4 KiB one is not what is
 # measured), twice per backend in the same order: MiB/s, and the peak
@@ -36,12 +46,15 @@ STREAM_BYTES=${BENCH_STREAM_BYTES:-1073741824}
 BODY='{"hello":"world","from":"cgi"}'
 FCGIWRAP=$(command -v fcgiwrap 2>/dev/null || echo /usr/sbin/fcgiwrap)
 CC=${CC:-cc}
+case $B in /*) SPAWN_LIMIT=$B/bench/spawn_limit ;; *) SPAWN_LIMIT=$PWD/$B/bench/spawn_limit ;; esac
+SPAWN_THREADS=8
 
 [ -x "$CORSGATE" ] || broken "no corsgate binary at $CORSGATE (make)"
 [ -x "$NGINX" ] || broken "nginx not installed (scripts/deps.sh)"
 [ -x "$FCGIWRAP" ] || broken "fcgiwrap not installed (scripts/deps.sh bench)"
 command -v "$WRK" >/dev/null 2>&1 || broken "wrk not installed (scripts/deps.sh bench)"
 command -v curl >/dev/null 2>&1 || broken "curl not installed (scripts/deps.sh)"
+[ -x "$SPAWN_LIMIT" ] || broken "no $SPAWN_LIMIT (make $B/bench/spawn_limit)"
 
 bench_dir
 chmod 755 "$DIR"
@@ -175,22 +188,42 @@ function answer_ok(status, acao, b)
 end
 EOF
 
-# url BACKEND SCRIPT: nginx's address for it; what BACKEND SCRIPT: its name
-# in messages.
+# A run's KEY is SCRIPT@CONNECTIONS. url BACKEND KEY: nginx's address for
+# it; what BACKEND KEY: its name in messages.
 url() {
-	echo "http://127.0.0.1:$(port "$1")/$2"
+	echo "http://127.0.0.1:$(port "$1")/${2%@*}"
 }
 what() {
-	echo "$1 $2"
+	echo "$1 ${2%@*} at ${2#*@} connections"
+}
+
+SPAWNS="" # spawns/s of each half of the spawn limit's run
+
+# spawn_limit: one half of the spawn limit's run, into SPAWNS.
+spawn_limit() {
+	if _out=$("$SPAWN_LIMIT" -t "$SPAWN_THREADS" -d "$HALF" "$CGI/hello.sh" 2>&1) &&
+		[ "$(printf '%s\n' "$_out" | awk '{ print $NF }')" = 0 ]; then
+		SPAWNS="$SPAWNS $(printf '%s\n' "$_out" | awk '{ print $6 }')"
+	else
+		echo "cgi: spawn_limit failed: $_out" >&2
+		BROKEN=1
+		SPAWNS="$SPAWNS -"
+	fi
 }
 
 echo "nginx -> FastCGI on unix sockets, one connection per request;" \
 	"corsgate -w $WORKERS (64 threads each) vs fcgiwrap -c $WORKERS;"
-echo "GET with Origin: $ORIGIN, wrk -t2 -c$CONNS; each figure: mean of 2 runs" \
-	"of ${HALF}s in the order fcgiwrap, corsgate, corsgate, fcgiwrap"
-for s in hello.sh hello.cgi; do
-	interleaved fcgiwrap "$s"
+echo "GET with Origin: $ORIGIN, wrk -t2 (-t1 at 1 connection); each figure:" \
+	"mean of 2 runs of ${HALF}s in the order fcgiwrap, corsgate, corsgate, fcgiwrap;"
+echo "spawn limit: spawn_limit -t $SPAWN_THREADS, 2 runs of ${HALF}s, before" \
+	"and after the 8-connection runs"
+for k in hello.sh@1 hello.sh@8 "hello.sh@$CONNS" "hello.cgi@$CONNS"; do
+	RUN_CONNS=${k#*@}
+	[ "$k" = hello.sh@8 ] && spawn_limit
+	interleaved fcgiwrap "$k"
+	[ "$k" = hello.sh@8 ] && spawn_limit
 done
+RUN_CONNS=""
 
 # --- the stream -----------------------------------------------------------
 
@@ -278,31 +311,63 @@ mibs() {
 		$1 == b { if ($2 == "-") bad = 1; n++; t += $2 }
 		END { if (bad || n == 0) print "-"; else printf "%.0f\n", t / n }'
 }
-# verdict RATIO: "yes" when >= 1.0.
-verdict() {
-	awk -v r="$1" 'BEGIN { if (r == "-") print "-"; else if (r + 0 >= 1) print "yes"; else print "no" }'
-}
 mib() {
 	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
 }
 
-table script fcgiwrap hello.sh hello.sh hello.cgi hello.cgi
+table script@conns fcgiwrap hello.sh@1 hello.sh@1 hello.sh@8 hello.sh@8 \
+	"hello.sh@$CONNS" "hello.sh@$CONNS" "hello.cgi@$CONNS" "hello.cgi@$CONNS"
+# shellcheck disable=SC2086 # one figure a line
+SPAWN=$(printf '%s\n' $SPAWNS | awk '$1 == "-" { bad = 1 } { n++; t += $1 }
+	END { if (bad || n == 0) print "-"; else printf "%.0f\n", t / n }')
+printf '%-10s %-12s %10s   (posix_spawn + read + waitpid, %s threads, mean of 2)\n' \
+	spawn_limit hello.sh "$SPAWN" "$SPAWN_THREADS"
 printf '\n%-10s %s\n' backend "stream of $STREAM_BYTES bytes, MiB/s (mean of 2)"
 for b in fcgiwrap corsgate; do
 	printf '%-10s %s\n' "$b" "$(mibs $b)"
 done
 
-r_sh=$(ratio "$(get corsgate hello.sh 3)" "$(get fcgiwrap hello.sh 3)")
-r_c=$(ratio "$(get corsgate hello.cgi 3)" "$(get fcgiwrap hello.cgi 3)")
-r_st=$(ratio "$(mibs corsgate)" "$(mibs fcgiwrap)")
+# verdict_ge RATIO TARGET / verdict_le RATIO TARGET: "yes" when it is met.
+verdict_ge() {
+	awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "-"; else if (r + 0 >= t) print "yes"; else print "no" }'
+}
+verdict_le() {
+	awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "-"; else if (r + 0 <= t) print "yes"; else print "no" }'
+}
+# rps_ratio KEY / p_ratio KEY FIELD: corsgate/fcgiwrap at KEY.
+rps_ratio() {
+	ratio "$(get corsgate "$1" 3)" "$(get fcgiwrap "$1" 3)"
+}
+p_ratio() {
+	ratio "$(get corsgate "$1" "$2")" "$(get fcgiwrap "$1" "$2")"
+}
+
 echo
-echo "corsgate/fcgiwrap, shell script req/s: $r_sh (target >= 1.0: $(verdict "$r_sh"))"
-echo "corsgate/fcgiwrap, C script req/s:     $r_c (target >= 1.0: $(verdict "$r_c"))"
-echo "corsgate/fcgiwrap, stream MiB/s:       $r_st (target >= 1.0: $(verdict "$r_st"))"
-echo "corsgate peak RSS: largest process $(mib "$HWM_AFTER") MiB (VmHWM; before" \
-	"the stream $(mib "$HWM_BEFORE") MiB), all processes at once" \
-	"$(mib "$RSS_MAX") MiB while streaming (VmRSS); fcgiwrap largest" \
-	"process $(mib "$FW_HWM") MiB"
+r=$(rps_ratio hello.sh@1)
+echo "corsgate/fcgiwrap, shell script, 1 connection, req/s:   $r (target >= 1.0: $(verdict_ge "$r" 1.0))"
+echo "                                   p50: $(p_ratio hello.sh@1 6), p99: $(p_ratio hello.sh@1 4)"
+r=$(rps_ratio hello.sh@8)
+echo "corsgate/fcgiwrap, shell script, 8 connections, req/s:  $r (target >= 1.3: $(verdict_ge "$r" 1.3))"
+r=$(p_ratio hello.sh@8 4)
+echo "                                   p50: $(p_ratio hello.sh@8 6), p99: $r (target <= 1.0: $(verdict_le "$r" 1.0))"
+r=$(rps_ratio "hello.sh@$CONNS")
+echo "corsgate/fcgiwrap, shell script, $CONNS connections, req/s: $r (target >= 1.0: $(verdict_ge "$r" 1.0))"
+echo "                                   p50: $(p_ratio "hello.sh@$CONNS" 6), p99: $(p_ratio "hello.sh@$CONNS" 4)"
+r=$(rps_ratio "hello.cgi@$CONNS")
+echo "corsgate/fcgiwrap, C script, $CONNS connections, req/s:     $r (target >= 1.0: $(verdict_ge "$r" 1.0))"
+echo "                                   p50: $(p_ratio "hello.cgi@$CONNS" 6), p99: $(p_ratio "hello.cgi@$CONNS" 4)"
+r=$(ratio "$(get corsgate hello.sh@8 3)" "$SPAWN")
+echo "corsgate through nginx (8 connections)/spawn limit:     $r (target >= 0.75: $(verdict_ge "$r" 0.75));" \
+	"fcgiwrap: $(ratio "$(get fcgiwrap hello.sh@8 3)" "$SPAWN")"
+r=$(ratio "$(mibs corsgate)" "$(mibs fcgiwrap)")
+echo "corsgate/fcgiwrap, stream MiB/s:                        $r (target >= 1.0: $(verdict_ge "$r" 1.0))"
+r=$(ratio "$HWM_AFTER" 8192)
+echo "corsgate peak RSS per process (the largest, VmHWM) after streaming:" \
+	"$(mib "$HWM_AFTER") MiB, /8 MiB target: $r (target <= 1.0: $(verdict_le "$r" 1.0));"
+echo "    after/before the stream ($(mib "$HWM_BEFORE") MiB): $(ratio "$HWM_AFTER" "$HWM_BEFORE")" \
+	"(flat: about 1); /fcgiwrap's largest process ($(mib "$FW_HWM") MiB):" \
+	"$(ratio "$HWM_AFTER" "$FW_HWM"); all of corsgate's processes at once" \
+	"$(mib "$RSS_MAX") MiB while streaming (VmRSS)"
 echo "CORS headers: corsgate added Access-Control-Allow-Origin: $ORIGIN to" \
 	"every checked answer, fcgiwrap none (checked before timing)"
 

@@ -137,10 +137,16 @@ r_noka=$(ratio "$(get corsgate 0 3)" "$(get minimal 0 3)")
 r_ka=$(ratio "$(get corsgate 1 3)" "$(get minimal 1 3)")
 r_cg=$(ratio "$(get corsgate 1 3)" "$(get corsgate 0 3)")
 r_min=$(ratio "$(get minimal 1 3)" "$(get minimal 0 3)")
+# verdict_ge RATIO TARGET: "yes" when RATIO >= TARGET.
+verdict_ge() {
+	awk -v r="$1" -v t="$2" 'BEGIN { if (r == "-") print "-"; else if (r + 0 >= t) print "yes"; else print "no" }'
+}
 echo
-echo "corsgate/minimal, no keep-alive:   $r_noka (target >= 0.9)"
-echo "corsgate/minimal, keep-alive:      $r_ka"
-echo "corsgate keep-alive/no keep-alive: $r_cg (target > 1; minimal: $r_min)"
+echo "corsgate/minimal req/s, no keep-alive: $r_noka (target >= 1.1: $(verdict_ge "$r_noka" 1.1));" \
+	"p50 $(ratio "$(get corsgate 0 6)" "$(get minimal 0 6)"), p99 $(ratio "$(get corsgate 0 4)" "$(get minimal 0 4)")"
+echo "corsgate/minimal req/s, keep-alive:    $r_ka (target >= 1.5: $(verdict_ge "$r_ka" 1.5));" \
+	"p50 $(ratio "$(get corsgate 1 6)" "$(get minimal 1 6)"), p99 $(ratio "$(get corsgate 1 4)" "$(get minimal 1 4)")"
+echo "corsgate keep-alive/no keep-alive:     $r_cg (target > 1; minimal: $r_min)"
 for b in corsgate minimal; do
 	for ka in 0 1; do
 		p=$(get $b $ka 4)

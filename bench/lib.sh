@@ -19,7 +19,8 @@
 #                                 part's answer_ok() from stdin, the count
 #   interleaved FLOOR KEY         check FLOOR and corsgate with wrk, then
 #                                 time them in the order FLOOR, corsgate,
-#                                 corsgate, FLOOR (into RESULTS)
+#                                 corsgate, FLOOR (into RESULTS), at
+#                                 RUN_CONNS connections (default CONNS)
 #   get BACKEND KEY FIELD, ratio A B, table COLUMN FLOOR KEY SHOWN...
 #
 # The part defines, for the wrk runs: url BACKEND KEY (the address to load),
@@ -265,13 +266,22 @@ to_ms() {
 		printf "%.2f", v }'
 }
 
-RESULTS="" # lines "BACKEND KEY RPS P99MS BAD", one per measured run
+RESULTS="" # lines "BACKEND KEY RPS P99MS BAD P50MS", one per measured run
+RUN_CONNS="" # the connections of the next wrk runs; empty: CONNS
+
+# wrk_conns: "-tT -cC" for RUN_CONNS (or CONNS) connections, on at most 2
+# threads (wrk wants at least one connection per thread).
+wrk_conns() {
+	_c=${RUN_CONNS:-$CONNS}
+	if [ "$_c" -ge 2 ]; then echo "-t2 -c$_c"; else echo "-t1 -c$_c"; fi
+}
 BROKEN=0
 
 # check BACKEND KEY: the warm-up, which also checks every answer. Returns
 # non-zero (and records the pair as failed) when one was not right.
 check() {
-	_out=$(timeout $((WARMUP + 15)) "$WRK" -t2 -c"$CONNS" -d"${WARMUP}s" \
+	# shellcheck disable=SC2046 # split into words on purpose
+	_out=$(timeout $((WARMUP + 15)) "$WRK" $(wrk_conns) -d"${WARMUP}s" \
 		-s "$DIR/check.lua" "$(url "$1" "$2")" -- "$1" 2>&1)
 	_check=$(printf '%s\n' "$_out" | sed -n 's/^CHECK //p')
 	# shellcheck disable=SC2086 # split into words on purpose
@@ -281,30 +291,32 @@ check() {
 	printf '%s\n' "$_out" | sed 's/^/    /' >&2
 	BROKEN=1
 	RESULTS="$RESULTS
-$1 $2 - - -"
+$1 $2 - - - -"
 	return 1
 }
 
 # run BACKEND KEY ROUND: one measured run of HALF seconds.
 run() {
-	_out=$(timeout $((HALF + 15)) "$WRK" -t2 -c"$CONNS" -d"${HALF}s" --latency \
+	# shellcheck disable=SC2046 # split into words on purpose
+	_out=$(timeout $((HALF + 15)) "$WRK" $(wrk_conns) -d"${HALF}s" --latency \
 		-s "$DIR/request.lua" "$(url "$1" "$2")" 2>&1)
 	printf '%s\n' "$_out" >"$DIR/wrk-$1-$2-$3.txt"
 	_rps=$(printf '%s\n' "$_out" | awk '/^Requests\/sec:/ { print $2 }')
+	_p50=$(printf '%s\n' "$_out" | awk '$1 == "50%" { print $2 }')
 	_p99=$(printf '%s\n' "$_out" | awk '$1 == "99%" { print $2 }')
 	_non2xx=$(printf '%s\n' "$_out" | awk '/Non-2xx or 3xx responses:/ { print $NF }')
 	_errs=$(printf '%s\n' "$_out" | awk '/Socket errors:/ {
 		gsub(",", ""); print $4 + $6 + $8 + $10 }')
-	if [ -z "$_rps" ] || [ -z "$_p99" ]; then
+	if [ -z "$_rps" ] || [ -z "$_p99" ] || [ -z "$_p50" ]; then
 		echo "$PART: wrk gave no figures for $(what "$1" "$2"):" >&2
 		printf '%s\n' "$_out" | sed 's/^/    /' >&2
 		BROKEN=1
 		RESULTS="$RESULTS
-$1 $2 - - -"
+$1 $2 - - - -"
 		return
 	fi
 	RESULTS="$RESULTS
-$1 $2 $_rps $(to_ms "$_p99") $((${_non2xx:-0} + ${_errs:-0}))"
+$1 $2 $_rps $(to_ms "$_p99") $((${_non2xx:-0} + ${_errs:-0})) $(to_ms "$_p50")"
 }
 
 # interleaved FLOOR KEY: checks FLOOR and corsgate at KEY, then times those
@@ -322,15 +334,16 @@ interleaved() {
 
 # --- report ---------------------------------------------------------------
 
-# get BACKEND KEY FIELD: the runs' mean req/s (3) or p99 ms (4), or their
-# total of bad answers (5); "-" when any run of the pair failed.
+# get BACKEND KEY FIELD: the runs' mean req/s (3), p99 ms (4) or p50 ms
+# (6), or their total of bad answers (5); "-" when any run of the pair
+# failed.
 get() {
 	printf '%s\n' "$RESULTS" | awk -v b="$1" -v k="$2" -v f="$3" '
 		$1 == b && $2 == k { if ($f == "-") bad = 1; n++; t += $f }
 		END {
 			if (bad || n == 0) print "-"
 			else if (f == 3) printf "%.0f\n", t / n
-			else if (f == 4) printf "%.2f\n", t / n
+			else if (f == 4 || f == 6) printf "%.2f\n", t / n
 			else print t
 		}'
 }
@@ -347,11 +360,13 @@ ratio() {
 table() {
 	_col=$1 _floor=$2
 	shift 2
-	printf '\n%-10s %-10s %10s %9s %9s\n' backend "$_col" req/s "p99 ms" "non-2xx"
+	printf '\n%-10s %-12s %10s %9s %9s %9s\n' backend "$_col" req/s "p50 ms" \
+		"p99 ms" "non-2xx"
 	while [ $# -ge 2 ]; do
 		for _b in "$_floor" corsgate; do
-			printf '%-10s %-10s %10s %9s %9s\n' "$_b" "$2" \
-				"$(get "$_b" "$1" 3)" "$(get "$_b" "$1" 4)" "$(get "$_b" "$1" 5)"
+			printf '%-10s %-12s %10s %9s %9s %9s\n' "$_b" "$2" \
+				"$(get "$_b" "$1" 3)" "$(get "$_b" "$1" 6)" \
+				"$(get "$_b" "$1" 4)" "$(get "$_b" "$1" 5)"
 		done
 		shift 2
 	done

@@ -11,7 +11,7 @@ set -eu
 
 BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi"
 TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk chromium"
-BENCH="fcgiwrap"
+BENCH="fcgiwrap valgrind"
 
 want="$BUILD $TEST"
 [ "${1:-}" = bench ] && want="$want $BENCH"
