@@ -1,20 +1,29 @@
 /* cgi.c - running a CGI/1.1 script for one request. See cgi.h.
  *
- * One thread does it all, without blocking on the script: poll(2) watches
- * the script's stdout and stderr, and its stdin (non-blocking on our side)
- * while request body bytes wait to go in. The body is read from the web
- * server only when the script's stdin has taken everything read before.
- * Output is sent on as it arrives and flushed per read: memory stays
- * bounded whatever the script prints, and a line a second reaches the
- * client a line a second.
+ * One thread does it all, and nothing in it sleeps or waits for one thing
+ * while another is ready: one poll(2) set holds the script's stdout, its
+ * stderr, its stdin (while body bytes wait to go in), the web server's
+ * connection (while body bytes are still to come) and the script's pidfd.
+ * Body bytes are taken as they arrive, never waiting for more; output is
+ * sent on as it arrives and flushed per read, so memory stays bounded
+ * whatever the script prints, and a line a second reaches the client a
+ * line a second.
  *
- * One rule ties the two together: nothing goes to the web server while
- * part of the body is still there. nginx stops sending the body once it
- * has the response headers, and Apache's CGI writes the whole body before
- * it reads any output; either way a script that prints before it reads
- * would wait forever. So before the first byte of an answer, the rest of
- * the body is read into an unlinked temporary file (bounded by max_body)
- * and the script is fed from there.
+ * One rule ties the two together: the answer waits for the body. nginx
+ * stops sending the body once it has the response headers, and Apache
+ * writes the whole body before it reads any output; either way a script
+ * that prints before it reads would wait forever. So once the script's
+ * header block is complete, every body byte that arrives is taken at once
+ * (what the script has not read goes to an unlinked temporary file,
+ * bounded by max_body), and the headers go out when the body is in - or
+ * when nothing more of it has come for CGI_BODY_STALL_MS, for a body that
+ * trickles in (the answer is not held for it).
+ *
+ * The answer ends when the script's output ends, as under Apache's
+ * mod_cgi. A script that is still running then (CGI's "close STDOUT, then
+ * the slow part"), or one being killed, is handed to the reaper: one
+ * thread per process that reaps them all from their pidfds and kills a
+ * group whose time is up.
  *
  * The script runs under posix_spawn(3) in a new session (its own process
  * group), with stdin/stdout/stderr on pipes, every other descriptor closed,
@@ -35,6 +44,8 @@
 #include <string.h>
 #include <stdint.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,6 +64,7 @@ extern char **environ;
 enum phase {
 	PH_HEADERS, /* collecting the script's header block */
 	PH_WAIT,    /* block complete, no Content-Type: is there a body? */
+	PH_READY,   /* block complete, to be sent once the body is in */
 	PH_BODY,    /* headers sent, streaming */
 };
 
@@ -62,18 +74,28 @@ struct run {
 	const struct config_gateway *g;
 	const char *name; /* the script, for log lines */
 	bool nph;
-	pid_t pid;
+	pid_t pid;	  /* -1 once reaped or handed over */
+	pid_t pgid;	  /* its process group: the pid it started with */
+	int pidfd;	  /* readable once the script has exited */
 	int in, out, err; /* our ends of the pipes, -1 when closed */
 
-	/* the request body */
-	long long body_left; /* bytes still to read from the web server */
-	int spool;	     /* the rest of the body, once read; -1: none */
-	char *inbuf;
+	/* the request body: web server -> queue -> script */
+	long long body_left; /* bytes still to take from the web server */
+	bool body_wait;	     /* the rest has not arrived yet */
+	bool in_dead;	     /* the script does not read it: drop it */
+	int64_t last_body;   /* ms: when body bytes last came */
+	char *inbuf;	     /* queue, first part */
 	size_t in_off, in_len;
+	int spool; /* queue, the rest: an unlinked file; -1: none */
+	long long spool_rd, spool_wr;
+	char *bbuf; /* bytes from the web server on their way to the queue */
 
 	/* the script's output */
 	enum phase phase;
-	char *hbuf; /* the header block, then the body that follows it */
+	bool has_body;	 /* something follows the header block */
+	bool bad_block;	 /* its header block is malformed (logged) */
+	int64_t last_io; /* ms: when the script last printed or read */
+	char *hbuf;	 /* the header block, then the body that follows it */
 	size_t hlen, scanned;
 	long block_len;
 	struct cgiresp resp;
@@ -86,13 +108,6 @@ struct run {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int out_write(const struct request *r, const char *s, size_t n)
 {
@@ -394,11 +409,23 @@ static int spawn(struct run *run, const char *script, char **envp)
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (rc == 0) {
+		run->pgid = run->pid;
 		run->in = pin[1];
 		run->out = pout[0];
 		run->err = perr[0];
 		pin[1] = pout[0] = perr[0] = -1;
+		/* our ends never block: one poll(2) loop serves all three */
 		fcntl(run->in, F_SETFL, fcntl(run->in, F_GETFL) | O_NONBLOCK);
+		fcntl(run->out, F_SETFL, fcntl(run->out, F_GETFL) | O_NONBLOCK);
+		fcntl(run->err, F_SETFL, fcntl(run->err, F_GETFL) | O_NONBLOCK);
+		/* its end is an event in the same poll(2) set (the child is
+		 * ours and not reaped: the pid cannot be reused meanwhile) */
+		run->pidfd = pidfd_open(run->pid, 0);
+		if (run->pidfd < 0)
+			log_warn(
+			    "%s: pidfd_open: %s: its exit is seen when its "
+			    "output ends",
+			    script, strerror(errno));
 	}
 out:
 	close_fd(&pin[0]);
@@ -410,105 +437,352 @@ out:
 	return rc;
 }
 
-/* Waits up to `seconds` for the script to exit. Returns true when it did
- * (or was already reaped). */
-static bool wait_exit(pid_t pid, double seconds, int *status)
-{
-	double end = now() + seconds;
-	for (;;) {
-		pid_t w = waitpid(pid, status, WNOHANG);
-		if (w == pid || (w < 0 && errno == ECHILD))
-			return true;
-		if (w < 0 && errno != EINTR)
-			return true;
-		if (now() >= end)
-			return false;
-		struct timespec ts = {0, 20L * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-}
+/* ---- the reaper ------------------------------------------------------- */
 
-/* SIGTERM to process group pid, SIGKILL after the grace period, then
- * reap. */
-static void kill_pgroup(pid_t pid, const char *name, const char *why)
-{
-	int status;
-	log_warn("%s: %s: killing its process group", name, why);
-	kill(-pid, SIGTERM);
-	if (!wait_exit(pid, CGI_KILL_GRACE, &status)) {
-		kill(-pid, SIGKILL);
-		wait_exit(pid, 60, &status);
-	}
-	kill(-pid, SIGKILL); /* whatever of its group is left */
-}
+/* Scripts whose answer is over but whose process is not reaped yet: one
+ * that goes on after closing its output (CGI's "close STDOUT, then the
+ * slow part"), and one being killed. One thread per process watches them
+ * all in one poll(2) set - their pidfds and what is left of their stderr -
+ * reaps each as it exits, and kills a group whose deadline passes:
+ * SIGTERM, then SIGKILL CGI_KILL_GRACE seconds later. Request threads hand
+ * a script over and go on at once. */
 
-static void kill_group(struct run *run, const char *why)
-{
-	if (run->pid <= 0)
-		return;
-	kill_pgroup(run->pid, run->name, why);
-	run->pid = -1;
-}
-
-/* A script that goes on after closing its output, reaped in the
- * background. */
-struct reaper {
-	pid_t pid;
-	long timeout;
-	char name[256];
+enum reap_stage {
+	RS_RUNNING, /* left running: SIGTERM at the deadline */
+	RS_TERM,    /* SIGTERM sent: SIGKILL at the deadline */
+	RS_KILL,    /* SIGKILL sent */
 };
 
-static void *reap_later(void *arg)
+struct reapee {
+	pid_t pid;
+	int pidfd; /* -1: no pidfd, waitpid(2) at each wake-up */
+	int err;   /* the script's stderr, -1 once closed */
+	enum reap_stage stage;
+	int64_t deadline; /* ms, monotonic */
+	size_t err_total;
+	char name[200];
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t idle; /* signalled when pending drops to 0 */
+	int wake;	     /* eventfd: new entries, or "hurry" */
+	bool started, hurry;
+	struct reapee *in; /* handed over, not yet taken by the thread */
+	size_t nin, capin;
+	size_t pending; /* handed over and not reaped yet */
+} reaper = {PTHREAD_MUTEX_INITIALIZER,
+	    PTHREAD_COND_INITIALIZER,
+	    -1,
+	    false,
+	    false,
+	    NULL,
+	    0,
+	    0,
+	    0};
+
+static int64_t now_ms(void)
 {
-	struct reaper *rp = arg;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Logs stderr bytes of a script handed over, line by line. */
+static void reapee_stderr(struct reapee *e)
+{
+	char buf[4096];
+	ssize_t n = read(e->err, buf, sizeof(buf));
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close_fd(&e->err);
+		return;
+	}
+	if (n < 0 || e->err_total >= CGI_STDERR_MAX)
+		return;
+	e->err_total += (size_t)n;
+	for (char *p = buf, *end = buf + n; p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (len)
+			log_warn("%s: stderr: %.*s", e->name,
+				 (int)(len > ERR_LINE ? ERR_LINE : len), p);
+		p += len + 1;
+	}
+}
+
+/* Whether e is reaped (and its status logged). */
+static bool reapee_reap(struct reapee *e)
+{
 	int status;
-	if (!wait_exit(rp->pid, (double)rp->timeout, &status))
-		kill_pgroup(rp->pid, rp->name,
-			    "still running script_timeout after closing its "
-			    "output");
-	free(rp);
+	pid_t w = waitpid(e->pid, &status, WNOHANG);
+	if (w == 0 || (w < 0 && errno == EINTR))
+		return false;
+	if (w == e->pid && WIFSIGNALED(status) && e->stage == RS_RUNNING)
+		log_warn("%s: killed by signal %d", e->name, WTERMSIG(status));
+	if (e->stage != RS_RUNNING)
+		kill(-e->pid, SIGKILL); /* whatever of its group is left */
+	return true;
+}
+
+static void reapee_deadline(struct reapee *e, int64_t now)
+{
+	switch (e->stage) {
+	case RS_RUNNING:
+		log_warn("%s: still running script_timeout after its answer "
+			 "ended: killing its process group",
+			 e->name);
+		kill(-e->pid, SIGTERM);
+		e->stage = RS_TERM;
+		e->deadline = now + CGI_KILL_GRACE * 1000;
+		break;
+	case RS_TERM:
+		kill(-e->pid, SIGKILL);
+		e->stage = RS_KILL;
+		e->deadline = now + 60 * 1000;
+		break;
+	case RS_KILL:
+		log_error("%s: pid %ld not gone 60 s after SIGKILL", e->name,
+			  (long)e->pid);
+		e->deadline = now + 60 * 1000;
+		break;
+	}
+}
+
+static void *reaper_thread(void *arg)
+{
+	struct reapee *v = NULL;
+	struct pollfd *p = NULL;
+	size_t n = 0, cap = 0;
+	(void)arg;
+
+	for (;;) {
+		pthread_mutex_lock(&reaper.lock);
+		bool hurry = reaper.hurry;
+		reaper.hurry = false;
+		if (n + reaper.nin > cap) {
+			size_t ncap = (n + reaper.nin) * 2 + 8;
+			struct reapee *nv = realloc(v, ncap * sizeof(*v));
+			struct pollfd *np =
+			    nv ? realloc(p, (2 * ncap + 1) * sizeof(*p)) : NULL;
+			if (nv)
+				v = nv;
+			if (np) {
+				p = np;
+				cap = ncap;
+			}
+		}
+		if (n + reaper.nin <= cap) {
+			memcpy(v + n, reaper.in, reaper.nin * sizeof(*v));
+			n += reaper.nin;
+			reaper.nin = 0;
+		}
+		pthread_mutex_unlock(&reaper.lock);
+
+		int64_t now = now_ms(), next = now + 1000;
+		size_t np = 0;
+		if (p == NULL) { /* no memory yet: try again in a second */
+			struct timespec ts = {1, 0};
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		p[np++] = (struct pollfd){reaper.wake, POLLIN, 0};
+		for (size_t i = 0; i < n; i++) {
+			if (hurry && v[i].stage == RS_RUNNING)
+				v[i].deadline = now;
+			if (v[i].deadline <= now)
+				reapee_deadline(&v[i], now);
+			if (v[i].deadline < next)
+				next = v[i].deadline;
+			p[np++] = (struct pollfd){v[i].pidfd, POLLIN, 0};
+			p[np++] = (struct pollfd){v[i].err, POLLIN, 0};
+		}
+		int wait = (int)(next - now);
+		/* without a pidfd (a kernel before 5.3) exits are looked for
+		 * every 100 ms */
+		for (size_t i = 0; i < n; i++)
+			if (v[i].pidfd < 0 && wait > 100)
+				wait = 100;
+		if (poll(p, (nfds_t)np, wait < 0 ? 0 : wait) < 0 &&
+		    errno != EINTR)
+			log_error("reaper: poll: %s", strerror(errno));
+		if (p[0].revents) {
+			uint64_t x;
+			ssize_t r = read(reaper.wake, &x, sizeof(x));
+			(void)r;
+		}
+		size_t done = 0, k = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct reapee *e = &v[i];
+			if (e->err >= 0 && p[2 + 2 * i].revents)
+				reapee_stderr(e);
+			if ((e->pidfd < 0 || p[1 + 2 * i].revents) &&
+			    reapee_reap(e)) {
+				/* what it left in its stderr pipe */
+				for (int j = 0; j < 16 && e->err >= 0; j++)
+					reapee_stderr(e);
+				close_fd(&e->err);
+				close_fd(&e->pidfd);
+				done++;
+				continue;
+			}
+			v[k++] = *e;
+		}
+		n = k;
+		if (done) {
+			pthread_mutex_lock(&reaper.lock);
+			reaper.pending -= done;
+			if (reaper.pending == 0)
+				pthread_cond_broadcast(&reaper.idle);
+			pthread_mutex_unlock(&reaper.lock);
+		}
+	}
 	return NULL;
 }
 
-/* The script's output has ended, so has its answer. A script that exits
- * then is reaped here; one that goes on working (CGI's "close STDOUT, then
- * the slow part") is reaped by a detached thread, which kills its group
- * after script_timeout, and the answer is not held open meanwhile. */
-static void finish_script(struct run *run)
+static void reaper_poke(void)
 {
-	int status;
-	pthread_attr_t attr;
-	pthread_t tid;
+	uint64_t one = 1;
+	ssize_t w = write(reaper.wake, &one, sizeof(one));
+	(void)w;
+}
 
-	if (run->pid <= 0)
-		return;
-	if (wait_exit(run->pid, 0.2, &status)) {
-		if (WIFSIGNALED(status))
-			log_warn("%s: killed by signal %d", run->name,
-				 WTERMSIG(status));
-		run->pid = -1;
-		return;
-	}
-	struct reaper *rp = malloc(sizeof(*rp));
-	if (rp) {
-		rp->pid = run->pid;
-		rp->timeout = run->g->script_timeout;
-		snprintf(rp->name, sizeof(rp->name), "%s", run->name);
+/* Hands a script over to the reaper. Returns 0, or -1 when it could not
+ * be (no thread, no memory): the caller reaps it itself. */
+static int reaper_add(pid_t pid, int *pidfd, int *err, const char *name,
+		      enum reap_stage stage, int64_t deadline)
+{
+	int rc = -1;
+	pthread_mutex_lock(&reaper.lock);
+	if (!reaper.started) {
+		pthread_attr_t attr;
+		pthread_t tid;
+		reaper.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (reaper.wake < 0)
+			goto out;
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 64 * 1024);
-		int err = pthread_create(&tid, &attr, reap_later, rp);
+		pthread_attr_setstacksize(&attr, 128 * 1024);
+		int e = pthread_create(&tid, &attr, reaper_thread, NULL);
 		pthread_attr_destroy(&attr);
-		if (err == 0) {
-			run->pid = -1;
-			return;
+		if (e != 0) {
+			close_fd(&reaper.wake);
+			goto out;
 		}
-		free(rp);
+		reaper.started = true;
 	}
-	/* no thread: wait here */
-	if (!wait_exit(run->pid, (double)run->g->script_timeout, &status))
-		kill_group(run, "still running after closing its output");
+	if (reaper.nin == reaper.capin) {
+		size_t ncap = reaper.capin * 2 + 8;
+		struct reapee *nv = realloc(reaper.in, ncap * sizeof(*nv));
+		if (!nv)
+			goto out;
+		reaper.in = nv;
+		reaper.capin = ncap;
+	}
+	struct reapee *e = &reaper.in[reaper.nin++];
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->pidfd = *pidfd;
+	e->err = *err;
+	e->stage = stage;
+	e->deadline = deadline;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	*pidfd = *err = -1;
+	reaper.pending++;
+	reaper_poke();
+	rc = 0;
+out:
+	pthread_mutex_unlock(&reaper.lock);
+	return rc;
+}
+
+void cgi_reap_wait(bool hurry)
+{
+	pthread_mutex_lock(&reaper.lock);
+	if (hurry && reaper.pending) {
+		reaper.hurry = true;
+		reaper_poke();
+	}
+	while (reaper.pending > 0)
+		pthread_cond_wait(&reaper.idle, &reaper.lock);
+	pthread_mutex_unlock(&reaper.lock);
+}
+
+size_t cgi_reap_pending(void)
+{
+	pthread_mutex_lock(&reaper.lock);
+	size_t n = reaper.pending;
+	pthread_mutex_unlock(&reaper.lock);
+	return n;
+}
+
+/* Waits for pid the hard way, for when no reaper can take it. */
+static void reap_here(pid_t pid, int timeout_s, bool killing)
+{
+	int status;
+	for (int i = 0; i < timeout_s * 10; i++) {
+		if (waitpid(pid, &status, WNOHANG) != 0)
+			goto gone;
+		struct timespec ts = {0, 100L * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	kill(-pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+gone:
+	if (killing)
+		kill(-pid, SIGKILL);
+}
+
+/* The script's process is done with: reaped already, or handed to the
+ * reaper (left running until script_timeout, or being killed). */
+static void let_go(struct run *run, enum reap_stage stage, long timeout_s)
+{
+	if (run->pid <= 0)
+		return;
+	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
+	if (reaper_add(run->pid, &run->pidfd, &run->err, run->name, stage,
+		       deadline) < 0) {
+		log_error("%s: no reaper thread: waiting for it here",
+			  run->name);
+		reap_here(run->pid, (int)timeout_s, stage != RS_RUNNING);
+	}
 	run->pid = -1;
+}
+
+/* SIGTERM to the script's process group; the reaper sends SIGKILL after
+ * the grace period, and reaps it. Nothing here waits. */
+static void kill_group(struct run *run, const char *why)
+{
+	if (run->pid <= 0) {
+		/* it exited; what it left in its group holds the pipes */
+		if (run->pgid > 0) {
+			log_warn("%s: %s: killing what is left of its process "
+				 "group",
+				 run->name, why);
+			kill(-run->pgid, SIGKILL);
+		}
+		return;
+	}
+	log_warn("%s: %s: killing its process group", run->name, why);
+	kill(-run->pid, SIGTERM);
+	let_go(run, RS_TERM, CGI_KILL_GRACE);
+}
+
+/* The script's pidfd is readable (or there is none): reaps it if it has
+ * exited. */
+static void check_exit(struct run *run)
+{
+	int status;
+	if (run->pid <= 0)
+		return;
+	pid_t w = waitpid(run->pid, &status, WNOHANG);
+	if (w == 0 || (w < 0 && errno == EINTR))
+		return;
+	if (w == run->pid && WIFSIGNALED(status))
+		log_warn("%s: killed by signal %d", run->name,
+			 WTERMSIG(status));
+	run->pid = -1;
+	close_fd(&run->pidfd);
 }
 
 /* ---- stderr ----------------------------------------------------------- */
@@ -553,120 +827,185 @@ static void take_stderr(struct run *run, const char *buf, size_t n)
 			 run->name, CGI_STDERR_MAX);
 }
 
+/* Reads what the script's stderr holds now. Returns false at its end. */
+static bool read_stderr(struct run *run)
+{
+	char buf[4096];
+	ssize_t n = read(run->err, buf, sizeof(buf));
+	if (n > 0) {
+		take_stderr(run, buf, (size_t)n);
+		return true;
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+		close_fd(&run->err);
+		return false;
+	}
+	return true;
+}
+
 /* ---- the body --------------------------------------------------------- */
 
-/* Reads what is left of the body from the web server into an unlinked
- * temporary file, which feeds the script from now on. Returns 0, or -1
- * when the web server's connection failed or no file could be written. */
-static int spool_rest(struct run *run)
+/* The body flows web server -> queue -> script's stdin. The queue is
+ * inbuf[in_off..in_len), then, when that is busy, an unlinked temporary
+ * file read from spool_rd and written at spool_wr. Bytes are taken from
+ * the web server as they arrive, never waiting for more: while the
+ * script takes them (the queue is empty), and at any pace once an answer
+ * is due, so that a web server that sends the whole body before it reads
+ * (Apache) is never left blocked. */
+
+static int spool_open(struct run *run)
 {
 	const char *dir = getenv("TMPDIR");
-	int fd;
-
-	if (run->body_left == 0 || run->spool >= 0)
+	if (run->spool >= 0)
 		return 0;
 	if (!dir || !*dir)
 		dir = "/tmp";
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) {
+	run->spool = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (run->spool < 0) {
 		log_error("%s: cannot keep the request body in %s: %s",
 			  run->name, dir, strerror(errno));
 		return -1;
 	}
-	while (run->body_left > 0) {
+	run->spool_rd = run->spool_wr = 0;
+	return 0;
+}
+
+static bool queue_empty(const struct run *run)
+{
+	return run->in_off == run->in_len && run->spool_rd == run->spool_wr;
+}
+
+/* Appends buf[0..n) to the queue. Returns 0, or -1 (logged). */
+static int queue_put(struct run *run, const char *buf, size_t n)
+{
+	if (run->in_dead)
+		return 0; /* the script does not read it: dropped */
+	if (queue_empty(run) && n <= CHUNK) {
+		if (buf != run->inbuf)
+			memcpy(run->inbuf, buf, n);
+		run->in_off = 0;
+		run->in_len = n;
+		return 0;
+	}
+	if (spool_open(run) < 0)
+		return -1;
+	for (size_t off = 0; off < n;) {
+		ssize_t w = pwrite(run->spool, buf + off, n - off,
+				   (off_t)run->spool_wr);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			log_error("%s: cannot keep the request body: %s",
+				  run->name, strerror(errno));
+			return -1;
+		}
+		off += (size_t)w;
+		run->spool_wr += w;
+	}
+	return 0;
+}
+
+/* Whether the body is to be taken from the web server now. */
+static bool want_body(const struct run *run)
+{
+	return run->body_left > 0 &&
+	       (queue_empty(run) || run->in_dead || run->phase >= PH_WAIT);
+}
+
+/* Takes the body bytes that have arrived. Returns 0, or -1 when the web
+ * server's connection failed (or the body cannot be kept). Sets
+ * run->body_wait when the rest is still to come. */
+static int pull_body(struct run *run)
+{
+	const struct request_io *io = &run->r->io;
+	run->body_wait = false;
+	for (int rounds = 0; rounds < 64 && want_body(run); rounds++) {
 		size_t want = CHUNK;
 		if ((long long)want > run->body_left)
 			want = (size_t)run->body_left;
-		long got = run->r->io.read(run->r->io.ctx, run->wbuf, want);
+		/* straight into inbuf when it is free, else via bbuf */
+		char *dst =
+		    queue_empty(run) && !run->in_dead ? run->inbuf : run->bbuf;
+		long got = io->read_some ? io->read_some(io->ctx, dst, want)
+					 : io->read(io->ctx, dst, want);
+		if (got == REQUEST_IO_AGAIN) {
+			run->body_wait = true;
+			return 0;
+		}
 		if (got < 0)
-			goto fail;
-		if (got == 0) /* the body ended early */
+			return -1;
+		if (got == 0) { /* the body ended early */
+			run->body_left = 0;
 			break;
-		for (size_t off = 0; off < (size_t)got;) {
-			ssize_t w =
-			    write(fd, run->wbuf + off, (size_t)got - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				log_error("%s: cannot keep the request body: "
-					  "%s",
-					  run->name, strerror(errno));
-				goto fail;
+		}
+		run->body_left -= got;
+		run->last_body = run->last_io = now_ms();
+		if (queue_put(run, dst, (size_t)got) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Feeds the script's stdin from the queue, as much as it takes now. */
+static void feed(struct run *run)
+{
+	while (run->in >= 0) {
+		if (run->in_off == run->in_len) {
+			if (run->spool_rd == run->spool_wr) {
+				if (run->body_left == 0)
+					close_fd(&run->in); /* the end */
+				return;
 			}
-			off += (size_t)w;
+			long long left = run->spool_wr - run->spool_rd;
+			ssize_t n = pread(run->spool, run->inbuf,
+					  left < (long long)CHUNK ? (size_t)left
+								  : CHUNK,
+					  (off_t)run->spool_rd);
+			if (n <= 0) {
+				if (n < 0 && errno == EINTR)
+					continue;
+				log_error("%s: cannot read back the request "
+					  "body: %s",
+					  run->name,
+					  n < 0 ? strerror(errno) : "EOF");
+				run->in_dead = true;
+				close_fd(&run->in);
+				return;
+			}
+			run->spool_rd += n;
+			run->in_off = 0;
+			run->in_len = (size_t)n;
 		}
-		run->body_left -= got;
-	}
-	run->body_left = 0;
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		goto fail;
-	run->spool = fd;
-	return 0;
-fail:
-	close(fd);
-	return -1;
-}
-
-/* The next piece of the body: from the spool once there is one, else from
- * the web server. Returns bytes read, 0 at its end, -1 on error. */
-static long next_body(struct run *run)
-{
-	if (run->spool >= 0) {
-		ssize_t n;
-		do
-			n = read(run->spool, run->inbuf, CHUNK);
-		while (n < 0 && errno == EINTR);
-		return n;
-	}
-	if (run->body_left == 0)
-		return 0;
-	size_t want = CHUNK;
-	if ((long long)want > run->body_left)
-		want = (size_t)run->body_left;
-	long got = run->r->io.read(run->r->io.ctx, run->inbuf, want);
-	if (got > 0)
-		run->body_left -= got;
-	return got;
-}
-
-/* Feeds the script's stdin. Returns 0, or -1 when the web server's
- * connection failed. */
-static int feed(struct run *run)
-{
-	if (run->in < 0)
-		return 0;
-	if (run->in_off == run->in_len) {
-		long got = next_body(run);
-		if (got <= 0) { /* the end, or the body ended early */
-			close_fd(&run->in);
-			return got < 0 ? -1 : 0;
+		ssize_t w = write(run->in, run->inbuf + run->in_off,
+				  run->in_len - run->in_off);
+		if (w > 0) {
+			run->in_off += (size_t)w;
+			continue;
 		}
-		run->in_off = 0;
-		run->in_len = (size_t)got;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			return;
+		/* EPIPE: the script does not read it; the rest is dropped */
+		run->in_dead = true;
+		run->in_off = run->in_len = 0;
+		run->spool_rd = run->spool_wr;
+		close_fd(&run->in);
 	}
-	ssize_t w =
-	    write(run->in, run->inbuf + run->in_off, run->in_len - run->in_off);
-	if (w > 0)
-		run->in_off += (size_t)w;
-	else if (w < 0 && errno != EAGAIN && errno != EINTR)
-		close_fd(&run->in); /* EPIPE: the script does not read it */
-	return 0;
 }
 
 /* ---- output ----------------------------------------------------------- */
 
 /* Sends the rewritten header block, then what followed it. Returns 0 or
  * -1 (client gone). */
-static int send_headers(struct run *run, bool has_body)
+static int send_headers(struct run *run)
 {
-	if (spool_rest(run) < 0)
-		return -1;
 	struct cgiresp_rewrite rw = {
 	    .apply_cors = applies(run->v),
 	    .add = run->v->headers,
 	    .nadd = run->v->nheaders,
 	    .default_content_type = run->g->default_content_type,
-	    .has_body = has_body,
+	    .has_body = run->has_body,
 	};
 	bool added;
 	long n = cgiresp_write(&run->resp, &rw, run->wbuf,
@@ -706,28 +1045,17 @@ static bool block_may_end(struct run *run)
 	return found || run->hlen >= CGIRESP_MAX_BLOCK;
 }
 
-/* Handles bytes from the script's stdout. Returns 0 to go on, 1 when the
- * script's output is bad (answered 502), -1 when the client is gone. */
-static int take_stdout(struct run *run, const char *buf, size_t n)
+/* The header block grew by the bytes at hbuf's end. Returns 0 to go on,
+ * 1 when the script's output is bad (to be answered 502). */
+static int take_block(struct run *run)
 {
 	enum cgiresp_err err;
 
-	if (run->phase == PH_BODY) {
-		if (out_write(run->r, buf, n) < 0)
-			return -1;
-		return out_flush(run->r);
+	if (run->phase == PH_WAIT) { /* a body follows the block */
+		run->has_body = true;
+		run->phase = PH_READY;
+		return 0;
 	}
-	if (run->phase == PH_WAIT) {
-		if (send_headers(run, true) < 0 ||
-		    out_write(run->r, buf, n) < 0)
-			return -1;
-		return out_flush(run->r);
-	}
-	size_t room = CGIRESP_MAX_BLOCK + CHUNK - run->hlen;
-	if (n > room)
-		n = room;
-	memcpy(run->hbuf + run->hlen, buf, n);
-	run->hlen += n;
 	if (!block_may_end(run))
 		return 0;
 	run->block_len =
@@ -741,6 +1069,7 @@ static int take_stdout(struct run *run, const char *buf, size_t n)
 	if (run->block_len < 0) {
 		log_error("%s: bad output: %s: answered 502", run->name,
 			  cgiresp_strerror(err));
+		run->bad_block = true;
 		return 1;
 	}
 	if (!run->resp.has_content_type &&
@@ -748,29 +1077,101 @@ static int take_stdout(struct run *run, const char *buf, size_t n)
 		run->phase = PH_WAIT; /* a body may follow, or not */
 		return 0;
 	}
-	return send_headers(run, run->hlen > (size_t)run->block_len) < 0 ? -1
-									 : 0;
+	run->has_body = run->hlen > (size_t)run->block_len;
+	run->phase = PH_READY;
+	return 0;
+}
+
+/* Reads the script's stdout once. Returns 0 to go on, 1 for bad output,
+ * -1 when the client is gone. */
+static int read_stdout(struct run *run)
+{
+	ssize_t n;
+
+	if (run->phase == PH_BODY) {
+		n = read(run->out, run->wbuf, CHUNK);
+		if (n > 0)
+			return out_write(run->r, run->wbuf, (size_t)n) < 0 ||
+				       out_flush(run->r) < 0
+				   ? -1
+				   : 0;
+	} else {
+		size_t room = CGIRESP_MAX_BLOCK + CHUNK - run->hlen;
+		n = read(run->out, run->hbuf + run->hlen, room);
+		if (n > 0) {
+			run->hlen += (size_t)n;
+			return take_block(run);
+		}
+	}
+	if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		close_fd(&run->out);
+	return 0;
 }
 
 /* ---- the loop --------------------------------------------------------- */
 
-/* Runs the script until its output ends. Returns 0 (answered), -1 (the
- * client or web server is gone). */
-static int pump(struct run *run)
+/* How a run ends. */
+enum outcome {
+	RUN_DONE,    /* answered whole (or with the gateway's error) */
+	RUN_GONE,    /* the client or the web server is gone */
+	RUN_CUT,     /* the answer began and was cut short */
+	RUN_BAD,     /* bad output before any answer: 502 */
+	RUN_TIMEOUT, /* nothing answered in time: 504 */
+};
+
+/* Whether the answer may go out now: its block is complete, and the body
+ * is all in (or nothing more has arrived for CGI_BODY_STALL_MS: a web
+ * server that still sends it does so at once). */
+static bool may_answer(const struct run *run, int64_t now)
 {
-	double timeout = (double)run->g->script_timeout;
-	double deadline = now() + timeout;
+	if (run->phase != PH_READY && !(run->phase == PH_WAIT && run->out < 0))
+		return false;
+	return run->body_left == 0 ||
+	       (run->body_wait && now - run->last_body >= CGI_BODY_STALL_MS);
+}
 
-	while (run->out >= 0 || run->err >= 0) {
-		struct pollfd p[3];
-		int np = 0, iout = -1, ierr = -1, iin = -1;
+/* Runs the script until its answer is over. */
+static enum outcome pump(struct run *run)
+{
+	const int64_t idle = (int64_t)run->g->script_timeout * 1000;
+	const int64_t start = now_ms();
+	const int64_t end = run->g->request_timeout > 0
+				? start + run->g->request_timeout * 1000
+				: INT64_MAX;
 
-		if (run->in >= 0 && run->in_off == run->in_len &&
-		    feed(run) < 0) {
-			kill_group(run, "the web server's connection failed");
-			return -1;
+	run->last_body = run->last_io = start;
+	for (;;) {
+		struct pollfd p[5];
+		int np = 0, iout = -1, ierr = -1, iin = -1, ibody = -1,
+		    ipid = -1;
+
+		/* the body: what has come, on to the script, while it takes
+		 * it (bounded: output is served in between) */
+		for (int k = 0; k < 16; k++) {
+			if (pull_body(run) < 0) {
+				kill_group(
+				    run, "the web server's connection failed");
+				return RUN_GONE;
+			}
+			feed(run);
+			if (!want_body(run) || run->body_wait)
+				break;
 		}
-		if (run->out >= 0) {
+		int64_t now = now_ms();
+		if (may_answer(run, now)) {
+			if (run->phase == PH_WAIT)
+				run->has_body = false;
+			if (send_headers(run) < 0) {
+				kill_group(run, "the client went away");
+				return RUN_GONE;
+			}
+		}
+		if (run->out < 0 && run->phase == PH_BODY)
+			return RUN_DONE;
+		if (run->out < 0 && run->phase == PH_HEADERS)
+			return RUN_BAD;
+		/* stdout: not while an answer waits for the body */
+		if (run->out >= 0 && run->phase != PH_READY) {
 			iout = np;
 			p[np++] = (struct pollfd){run->out, POLLIN, 0};
 		}
@@ -778,70 +1179,63 @@ static int pump(struct run *run)
 			ierr = np;
 			p[np++] = (struct pollfd){run->err, POLLIN, 0};
 		}
-		if (run->in >= 0) {
+		if (run->in >= 0 && !queue_empty(run)) {
 			iin = np;
 			p[np++] = (struct pollfd){run->in, POLLOUT, 0};
 		}
-		double left = deadline - now();
-		if (left <= 0) {
-			kill_group(run, "no output for script_timeout");
-			if (run->phase == PH_HEADERS || run->phase == PH_WAIT) {
-				log_error("%s: timed out after %lds: "
-					  "answered 504",
-					  run->name, run->g->script_timeout);
-				return answer(run->r, run->v, 504,
-					      "the script timed out");
+		bool body_now = false; /* more body to read at once */
+		if (want_body(run)) {
+			if (run->r->io.read_some) {
+				ibody = np;
+				p[np++] =
+				    (struct pollfd){run->r->io.fd, POLLIN, 0};
+			} else {
+				body_now = true;
 			}
-			return -1; /* headers sent: the answer is cut */
 		}
-		int rc = poll(p, (nfds_t)np, (int)(left * 1000) + 1);
-		if (rc < 0 && errno != EINTR)
-			return -1;
+		if (run->pidfd >= 0) {
+			ipid = np;
+			p[np++] = (struct pollfd){run->pidfd, POLLIN, 0};
+		}
+		int64_t until =
+		    run->last_io + idle < end ? run->last_io + idle : end;
+		if (run->phase == PH_READY && run->body_wait &&
+		    run->last_body + CGI_BODY_STALL_MS < until)
+			until = run->last_body + CGI_BODY_STALL_MS;
+		if (now >= run->last_io + idle || now >= end) {
+			kill_group(run, now >= end ? "over request_timeout"
+						   : "no output for "
+						     "script_timeout");
+			return run->phase == PH_BODY ? RUN_CUT : RUN_TIMEOUT;
+		}
+		int rc =
+		    poll(p, (nfds_t)np, body_now ? 0 : (int)(until - now) + 1);
+		if (rc < 0 && errno != EINTR) {
+			kill_group(run, "poll failed");
+			return RUN_GONE;
+		}
 		if (rc <= 0)
 			continue;
+		if (ipid >= 0 && p[ipid].revents)
+			check_exit(run);
+		if (ierr >= 0 && p[ierr].revents && read_stderr(run))
+			run->last_io = now_ms();
 		if (iin >= 0 && p[iin].revents)
 			feed(run);
+		(void)ibody; /* pull_body() at the top reads what came */
 		if (iout >= 0 && p[iout].revents) {
-			ssize_t n = read(run->out, run->wbuf, CHUNK);
-			if (n > 0) {
-				deadline = now() + timeout;
-				int t = take_stdout(run, run->wbuf, (size_t)n);
-				if (t < 0) {
-					kill_group(run, "the client went away");
-					return -1;
-				}
-				if (t > 0) {
-					kill_group(run, "bad output");
-					return answer(run->r, run->v, 502,
-						      "bad output from the "
-						      "script");
-				}
-			} else if (n == 0 || errno != EINTR) {
-				close_fd(&run->out);
+			int t = read_stdout(run);
+			run->last_io = now_ms();
+			if (t < 0) {
+				kill_group(run, "the client went away");
+				return RUN_GONE;
 			}
-		}
-		if (ierr >= 0 && p[ierr].revents) {
-			char buf[4096];
-			ssize_t n = read(run->err, buf, sizeof(buf));
-			if (n > 0) {
-				deadline = now() + timeout;
-				take_stderr(run, buf, (size_t)n);
-			} else if (n == 0 || errno != EINTR) {
-				close_fd(&run->err);
+			if (t > 0) {
+				kill_group(run, "bad output");
+				return RUN_BAD;
 			}
 		}
 	}
-	err_line_flush(run);
-	if (run->phase == PH_WAIT)
-		return send_headers(run, false);
-	if (run->phase == PH_HEADERS) {
-		log_error("%s: %s: answered 502", run->name,
-			  run->hlen ? cgiresp_strerror(CGIRESP_E_EOF)
-				    : "printed nothing");
-		return answer(run->r, run->v, 502,
-			      "the script ended before its headers");
-	}
-	return 0;
 }
 
 static long long content_length(const struct request *r, bool *bad)
@@ -865,7 +1259,7 @@ static long long content_length(const struct request *r, bool *bad)
  * has an answer), so it is closed after this request. */
 static int unread(int rc, long long body_left)
 {
-	return rc == 0 && body_left > 0 ? -1 : rc;
+	return rc == CGI_OK && body_left > 0 ? CGI_CLOSE : rc;
 }
 
 int cgi_run(const struct request *r, const struct cgi_target *t,
@@ -875,7 +1269,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	const char *why = NULL;
 	struct run run;
 	char **envp = NULL;
-	int rc = -1;
+	int rc = CGI_CLOSE;
 	bool bad;
 
 	memset(&run, 0, sizeof(run));
@@ -883,7 +1277,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	run.v = v;
 	run.g = g;
 	run.name = t->filename;
-	run.in = run.out = run.err = run.spool = -1;
+	run.in = run.out = run.err = run.spool = run.pidfd = -1;
 	run.pid = -1;
 
 	long long len = content_length(r, &bad);
@@ -894,7 +1288,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 			  request_param(r, "CONTENT_LENGTH"));
 		/* how much body follows is unknown: close afterwards */
 		answer(r, v, 400, "bad Content-Length");
-		return -1;
+		return CGI_CLOSE;
 	}
 	int st = resolve(g->cgi_root, t->filename, real, &why);
 	if (st) {
@@ -912,17 +1306,20 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	const char *base = strrchr(t->filename, '/');
 	run.nph = strncmp(base ? base + 1 : t->filename, "nph-", 4) == 0;
 	run.body_left = len;
-	run.inbuf = malloc(CHUNK);
-	run.hbuf = malloc(CGIRESP_MAX_BLOCK + CHUNK);
-	run.wbuf =
-	    malloc(CGIRESP_MAX_BLOCK + 4096 > CHUNK ? CGIRESP_MAX_BLOCK + 4096
-						    : CHUNK);
+	/* one block: inbuf, bbuf, hbuf, wbuf */
+	size_t wlen =
+	    CGIRESP_MAX_BLOCK + 4096 > CHUNK ? CGIRESP_MAX_BLOCK + 4096 : CHUNK;
+	char *mem = malloc(2 * CHUNK + CGIRESP_MAX_BLOCK + CHUNK + wlen);
 	envp = build_env(r, t, g);
-	if (!run.inbuf || !run.hbuf || !run.wbuf || !envp) {
+	if (!mem || !envp) {
 		log_error("%s: out of memory: answered 500", t->filename);
 		rc = answer(r, v, 500, "out of memory");
 		goto out;
 	}
+	run.inbuf = mem;
+	run.bbuf = mem + CHUNK;
+	run.hbuf = mem + 2 * CHUNK;
+	run.wbuf = run.hbuf + CGIRESP_MAX_BLOCK + CHUNK;
 	int err = spawn(&run, real, envp);
 	if (err) {
 		log_error("%s: cannot run: %s: answered 502", real,
@@ -930,17 +1327,52 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 		rc = answer(r, v, 502, "the script cannot be run");
 		goto out;
 	}
-	rc = pump(&run);
-	finish_script(&run);
+	switch (pump(&run)) {
+	case RUN_DONE:
+		rc = CGI_OK;
+		break;
+	case RUN_GONE:
+		rc = CGI_CLOSE;
+		break;
+	case RUN_CUT:
+		log_error("%s: the answer was cut short: the web server is "
+			  "told it is incomplete",
+			  run.name);
+		rc = CGI_ABORT;
+		break;
+	case RUN_BAD:
+		if (!run.bad_block)
+			log_error("%s: %s: answered 502", run.name,
+				  run.hlen ? cgiresp_strerror(CGIRESP_E_EOF)
+					   : "printed nothing");
+		rc = answer(r, v, 502,
+			    run.bad_block
+				? "bad output from the script"
+				: "the script ended before its headers");
+		break;
+	case RUN_TIMEOUT:
+		log_error("%s: timed out after %lds: answered 504", run.name,
+			  g->script_timeout);
+		rc = answer(r, v, 504, "the script timed out");
+		break;
+	}
+	err_line_flush(&run);
+	/* the answer is over; what the script still has to say on stderr
+	 * now, then its process: reaped, or left to the reaper */
+	for (int i = 0; i < 16 && run.err >= 0 && read_stderr(&run); i++)
+		;
+	err_line_flush(&run);
+	check_exit(&run);
+	if (run.pid > 0)
+		let_go(&run, RS_RUNNING, g->script_timeout);
 out:
 	rc = unread(rc, run.body_left);
 	close_fd(&run.in);
 	close_fd(&run.out);
 	close_fd(&run.err);
 	close_fd(&run.spool);
-	free(run.inbuf);
-	free(run.hbuf);
-	free(run.wbuf);
+	close_fd(&run.pidfd);
+	free(mem);
 	free(envp);
 	return rc;
 }

@@ -13,6 +13,20 @@
 #define CGI_KILL_GRACE 2
 /* Bytes of a script's stderr kept per request; the rest is dropped. */
 #define CGI_STDERR_MAX ((size_t)64 * 1024)
+/* Milliseconds a complete header block waits for body bytes that have
+ * stopped coming before it goes out anyway (a body that trickles in). */
+#define CGI_BODY_STALL_MS 250
+
+/* What cgi_run() returns. */
+enum {
+	CGI_OK = 0,	/* answered; the connection may serve another request */
+	CGI_CLOSE = -1, /* the connection must be closed (the answer was not
+			   sent whole, or part of the body is unread) */
+	CGI_ABORT = -2, /* the answer began and was cut short (the script
+			   was killed or its output ended too soon after its
+			   headers went out): the front must end it as
+			   incomplete (r->io.abort), then close */
+};
 
 /* Where the script is, for a request. */
 struct cgi_target {
@@ -52,14 +66,25 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
  * log line: 404 (no such script), 403 (outside cgi_root, not a regular
  * file, not executable), 413 (body over max_body), 500 (no cgi_root), 502
  * (exec failed, bad header block), 504 (no output for script_timeout).
- * The script runs in its own process group, which is killed on timeout or
- * when the client goes away; the script is always reaped.
- * Returns 0 when the connection may serve another request, -1 when the
- * answer could not be sent whole (the connection must be closed).
+ * The script runs in its own process group, which is killed on timeout
+ * (script_timeout without output, request_timeout in all) or when the
+ * client goes away. cgi_run never waits for the script's exit: the answer
+ * ends when its output ends, and a script still running then, or being
+ * killed, is reaped by the process's reaper thread (see cgi_reap_wait).
+ * Returns CGI_OK, CGI_CLOSE or CGI_ABORT.
  * The caller ignores SIGPIPE (a script that exits without reading its body
  * closes the pipe being written); the script gets every signal at its
  * default. */
 int cgi_run(const struct request *r, const struct cgi_target *t,
 	    const struct cors_verdict *v, const struct config_gateway *g);
+
+/* Waits until every script cgi_run() left running or being killed has
+ * been reaped. hurry: kill them now (SIGTERM, SIGKILL after
+ * CGI_KILL_GRACE) rather than let them run to script_timeout. For a
+ * worker that stops, for CGI mode after its answer, and for tests. */
+void cgi_reap_wait(bool hurry);
+
+/* Scripts handed to the reaper and not reaped yet. */
+size_t cgi_reap_pending(void);
 
 #endif

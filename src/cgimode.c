@@ -15,7 +15,9 @@
 
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,19 @@ static long io_read(void *ctx, char *buf, size_t n)
 		if (got >= 0 || errno != EINTR)
 			return got;
 	}
+}
+
+/* What has arrived of the body on stdin, never waiting for more. */
+static long io_read_some(void *ctx, char *buf, size_t n)
+{
+	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+	int rc;
+
+	while ((rc = poll(&p, 1, 0)) < 0 && errno == EINTR)
+		;
+	if (rc == 0)
+		return REQUEST_IO_AGAIN;
+	return io_read(ctx, buf, n);
 }
 
 static int write_all(int fd, const char *buf, size_t n)
@@ -146,7 +161,8 @@ static size_t split_extra(const char *translated, const char *uri_path,
 int cgimode_serve(const char *config_file)
 {
 	char cfgbuf[PATH_MAX];
-	struct request_io io = {io_read, io_write, NULL, NULL, io_err_write};
+	struct request_io io = {io_read,      io_write,	    NULL,	  NULL,
+				io_err_write, io_read_some, STDIN_FILENO, NULL};
 	struct request r;
 	struct cors_verdict v;
 	struct config *cfg = NULL;
@@ -215,6 +231,17 @@ int cgimode_serve(const char *config_file)
 	}
 	struct cgi_target t = {script, (const char *const *)over, drop};
 	rc = cgi_run(&r, &t, &v, &cfg->gateway) < 0;
+	if (cgi_reap_pending()) {
+		/* the answer is over for the web server once our stdout
+		 * closes; the script that goes on is reaped, as in the server
+		 */
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (null >= 0) {
+			dup3(null, STDOUT_FILENO, O_CLOEXEC);
+			close(null);
+		}
+		cgi_reap_wait(false);
+	}
 out:
 	free(over[0]);
 	free(over[1]);

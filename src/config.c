@@ -66,6 +66,7 @@ enum gkey {
 	G_DEFAULT_CT,
 	G_SCRIPT_STDERR,
 	G_SCRIPT_TIMEOUT,
+	G_REQUEST_TIMEOUT,
 	G_COUNT
 };
 
@@ -83,6 +84,7 @@ static const char *const gkey_names[G_COUNT] = {
     "default_content_type",
     "script_stderr",
     "script_timeout",
+    "request_timeout",
 };
 
 /* A list being collected: grows while parsing. */
@@ -889,6 +891,15 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		else
 			g->script_timeout = n;
 		return;
+	case G_REQUEST_TIMEOUT:
+		if (parse_long(value, 0, 86400, &n) < 0)
+			perr(p, p->lineno, name,
+			     "'%s': expected seconds from 0 (no limit) to "
+			     "86400",
+			     value);
+		else
+			g->request_timeout = n;
+		return;
 	default: /* G_LOG_LEVEL */
 		if (log_level_parse(value, &g->log_level) < 0)
 			perr(p, p->lineno, name,
@@ -1133,6 +1144,8 @@ static int gateway_defaults(struct parser *p)
 		return -1;
 	if (!p->gset[G_SCRIPT_TIMEOUT])
 		g->script_timeout = 60;
+	if (!p->gset[G_REQUEST_TIMEOUT])
+		g->request_timeout = CONFIG_REQUEST_TIMEOUT;
 	return 0;
 }
 

@@ -79,7 +79,12 @@ struct config_gateway {
 	char *default_content_type; /* default "application/octet-stream" */
 	enum config_stderr script_stderr; /* default FASTCGI */
 	long script_timeout; /* seconds without output; default 60 */
+	/* Seconds the whole run of a script may take, body in and answer
+	 * out; default CONFIG_REQUEST_TIMEOUT; 0: no limit. */
+	long request_timeout;
 };
+
+#define CONFIG_REQUEST_TIMEOUT 600
 
 struct config {
 	char *file; /* the path it was loaded from */

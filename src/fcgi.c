@@ -245,6 +245,87 @@ static int io_err_write(void *ctx, const char *buf, size_t n)
 	return put_stream(req->err, buf, n);
 }
 
+/* The head of libfcgi's private state of a stream (FCGX_Stream_Data in
+ * fcgiapp.c, the same from 2.4.0 to 2.4.2): where the bytes it has read
+ * from the socket and not yet delivered end. FCGX_Stream's own fields
+ * only say how much of the current record is left. */
+struct fcgx_stream_data_head {
+	unsigned char *buff;
+	int bufflen;
+	unsigned char *mBuff;
+	unsigned char *buffStop;
+};
+
+/* Whether libfcgi holds bytes of in that came from the socket and that
+ * it has not delivered yet (the next records). When its state does not
+ * look as expected, says yes: the read then waits for one record at
+ * most, as before. */
+static bool fcgx_buffered(const FCGX_Stream *in)
+{
+	const struct fcgx_stream_data_head *d = in->data;
+
+	if (d == NULL || d->buff == NULL || in->rdNext < d->buff ||
+	    d->buffStop < in->rdNext || d->buffStop > d->buff + d->bufflen)
+		return true;
+	return d->buffStop > in->rdNext;
+}
+
+static long io_read_some(void *ctx, char *buf, size_t n)
+{
+	FCGX_Request *req = ctx;
+	FCGX_Stream *in = req->in;
+	size_t ready = (size_t)(in->stop - in->rdNext);
+	long got = 0;
+
+	if (n == 0)
+		return 0;
+	if (ready == 0) {
+		int c;
+		if (in->isClosed)
+			return FCGX_GetError(in) != 0 ? -1 : 0;
+		if (!fcgx_buffered(in)) {
+			struct pollfd p = {req->ipcFd, POLLIN, 0};
+			if (poll(&p, 1, 0) == 0)
+				return REQUEST_IO_AGAIN;
+		}
+		/* one record's header and content: a web server writes a
+		 * record at once */
+		c = FCGX_GetChar(in);
+		if (c == EOF)
+			return FCGX_GetError(in) != 0 ? -1 : 0;
+		buf[0] = (char)c;
+		buf++;
+		n--;
+		got = 1;
+		ready = (size_t)(in->stop - in->rdNext);
+	}
+	if (ready > n)
+		ready = n;
+	memcpy(buf, in->rdNext, ready);
+	in->rdNext += ready;
+	return got + (long)ready;
+}
+
+/* Ends a response whose script died after its headers went out: an
+ * invalid record (version 0) makes every web server treat the response
+ * as broken - nginx in both buffering modes, lighttpd, Apache - where a
+ * close before END_REQUEST passes for a complete answer behind some of
+ * them. The socket is then shut down, so that libfcgi's END_REQUEST is
+ * never sent. */
+static int io_abort(void *ctx)
+{
+	static const unsigned char bad[FCGI_HDR_LEN] = {0};
+	FCGX_Request *req = ctx;
+	int rc = 0;
+
+	(void)FCGX_FFlush(req->out);
+	(void)FCGX_FFlush(req->err);
+	if (send(req->ipcFd, bad, sizeof(bad), MSG_NOSIGNAL) < 0)
+		rc = -1;
+	shutdown(req->ipcFd, SHUT_RDWR);
+	return rc;
+}
+
 /* ---- answers ---- */
 
 /* Reads the rest of the request body and throws it away: the request is
@@ -293,7 +374,9 @@ static int min_int(size_t a, int b)
 static int handle_request(struct worker *w, FCGX_Request *req)
 {
 	struct request r;
-	struct request_io io = {io_read, io_write, req, io_flush, io_err_write};
+	struct request_io io = {io_read,    io_write,	  req,
+				io_flush,   io_err_write, io_read_some,
+				req->ipcFd, io_abort};
 	struct policy_ref *pol;
 	const struct cors_policy *policy;
 	struct cors_verdict v;
@@ -338,6 +421,11 @@ static int handle_request(struct worker *w, FCGX_Request *req)
 		rc = respond_script(&r, &v, pol->cfg);
 	}
 	policy_release(w, pol); /* v points into the policy: not before */
+	if (rc == CGI_ABORT) {
+		io_abort(req);
+		request_free(&r);
+		return -1;
+	}
 	if (rc == 0)
 		rc = drain_body(&r);
 	if (rc < 0)
@@ -932,6 +1020,8 @@ static int worker_run(const struct settings *s, struct config *cfg,
 		rc = 0;
 	for (long i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
+	/* scripts that outlived their answers: stopped, and reaped */
+	cgi_reap_wait(true);
 fail:
 	if (sig_started) {
 		if (!atomic_load(&w.stopping))

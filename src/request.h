@@ -45,7 +45,24 @@ struct request_io {
 	/* Writes to the web server's error log (the FastCGI stderr stream).
 	 * NULL: there is none. Returns 0, or -1 on error. */
 	int (*err_write)(void *ctx, const char *buf, size_t n);
+	/* Reads up to n bytes of the request body that have already arrived,
+	 * never waiting for more. Returns the number read, 0 at the end of
+	 * the body, -1 on error, REQUEST_IO_AGAIN when nothing has arrived
+	 * yet: poll(2) fd for POLLIN, then call again. NULL: read() never
+	 * waits (the body is all there), use it instead. */
+	long (*read_some)(void *ctx, char *buf, size_t n);
+	/* The descriptor the body arrives on, for poll(2); -1 with
+	 * read_some NULL. */
+	int fd;
+	/* Ends the response as cut short: the web server must pass it on
+	 * as incomplete, never as a whole answer (the script died after its
+	 * headers went out). The connection is unusable afterwards. NULL:
+	 * the front cannot say so. Returns 0, or -1 on error. */
+	int (*abort)(void *ctx);
 };
+
+/* read_some(): nothing to read yet. */
+#define REQUEST_IO_AGAIN (-2L)
 
 struct request {
 	/* Every param as "NAME=value", NULL-terminated, in the order

@@ -10,6 +10,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,7 +163,27 @@ static int setup(void **state)
 	script("linger.sh",
 	       "#!/bin/sh\necho $$ > \"$0.pid\"\n"
 	       "printf 'Content-Type: text/plain\\n\\ndone\\n'\n"
-	       "exec >&- 2>&-\nsleep 2\n",
+	       "exec >&- 2>&-\nread x < \"${0%.sh}.fifo\"\n",
+	       0755);
+	script("quick.sh",
+	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nquick\\n'\n",
+	       0755);
+	script("partial.sh",
+	       "#!/bin/sh\necho $$ > \"$0.pid\"\n"
+	       "printf 'Content-Type: text/plain\\n\\npart one\\n'\n"
+	       "exec sleep 30\n",
+	       0755);
+	/* exits at once; a grandchild holds stdout and prints later */
+	script("late.sh",
+	       "#!/bin/sh\necho $$ > \"$0.pid\"\n"
+	       "printf 'Content-Type: text/plain\\n\\nearly\\n'\n"
+	       "(read x < \"${0%.sh}.fifo\"; echo late) &\nexit 0\n",
+	       0755);
+	/* exits at once; a grandchild holds stdout and never prints */
+	script("holder.sh",
+	       "#!/bin/sh\necho $$ > \"$0.pid\"\n"
+	       "printf 'Content-Type: text/plain\\n\\nheld\\n'\n"
+	       "sleep 30 &\necho $! > \"$0.child\"\nexit 0\n",
 	       0755);
 	script("notype.sh", "#!/bin/sh\nprintf 'X-A: 1\\n\\nbody\\n'\n", 0755);
 	script("nph-old.sh",
@@ -233,7 +256,12 @@ static int run(const char *name, const char *const *params, const char *body,
 	m->like_nginx = nginx_mode;
 	m->body = body;
 	m->body_len = body_len;
-	struct request_io io = {mem_read, mem_write, m, mem_flush, mem_err};
+	struct request_io io = {.read = mem_read,
+				.write = mem_write,
+				.ctx = m,
+				.flush = mem_flush,
+				.err_write = mem_err,
+				.fd = -1};
 	assert_int_equal(request_init(&r, env, &io), REQUEST_OK);
 	struct cgi_target t = {file, NULL, NULL};
 	logged[0] = '\0';
@@ -387,6 +415,7 @@ static void test_cgi_errors(void **state)
 	assert_non_null(strstr(m.out, "Status: 500 "));
 	assert_non_null(strstr(logged, "cgi_root is not set"));
 	free(m.out);
+	cgi_reap_wait(false);
 	assert_true(no_children());
 }
 
@@ -454,6 +483,7 @@ static void test_cgi_timeout_kills(void **state)
 	assert_non_null(strstr(logged, "timed out"));
 	pid_t pid = read_pid("silent.sh");
 	assert_true(pid > 0);
+	cgi_reap_wait(false); /* killed and reaped by the reaper */
 	assert_int_equal(kill(pid, 0), -1); /* gone */
 	assert_true(no_children());
 	free(m.out);
@@ -472,13 +502,19 @@ static void test_cgi_client_gone_kills(void **state)
 	snprintf(file, sizeof(file), "%s/chatty.sh", root);
 	memset(&m, 0, sizeof(m));
 	m.fail_after = 200;
-	struct request_io io = {mem_read, mem_write, &m, mem_flush, mem_err};
+	struct request_io io = {.read = mem_read,
+				.write = mem_write,
+				.ctx = &m,
+				.flush = mem_flush,
+				.err_write = mem_err,
+				.fd = -1};
 	assert_int_equal(request_init(&r, env, &io), REQUEST_OK);
 	struct cgi_target t = {file, NULL, NULL};
 	assert_int_equal(cgi_run(&r, &t, &v, &g), -1);
 	request_free(&r);
 	pid_t pid = read_pid("chatty.sh");
 	assert_true(pid > 0);
+	cgi_reap_wait(false);
 	assert_int_equal(kill(pid, 0), -1);
 	assert_true(no_children());
 	free(m.out);
@@ -518,43 +554,274 @@ static void test_cgi_no_leaks_over_many_runs(void **state)
 	struct mem m;
 	const char *const post[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=3",
 				    NULL};
+	/* the first run may start the reaper thread (one eventfd, kept) */
+	run(scripts[0], post, "abc", 3, &g, &v, &m);
+	free(m.out);
+	cgi_reap_wait(false);
 	int before = count_fds();
 	for (int i = 0; i < 300; i++) {
 		run(scripts[i % 6], post, "abc", 3, &g, &v, &m);
 		free(m.out);
 	}
+	cgi_reap_wait(false);
 	assert_int_equal(count_fds(), before);
 	assert_true(no_children());
 }
 
-/* A script that closes its output and goes on working: the answer ends at
- * its output's end (as under Apache's mod_cgi), and the script is still
- * reaped once it exits. */
+static int count_threads(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Scripts that close their output and go on working (each blocks on a
+ * FIFO after closing stdout and stderr): every answer ends at its output's
+ * end, as under Apache's mod_cgi, while the script still runs; they all
+ * wait in the one reaper thread, not a thread each; and each is reaped
+ * once it exits. Ordered by the FIFO, not by the clock. */
 static void test_cgi_answer_ends_with_output(void **state)
 {
 	(void)state;
 	struct config_gateway g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
-	struct timespec a, b;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	assert_int_equal(run("linger.sh", get, "", 0, &g, &v, &m), 0);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	double took = (double)(b.tv_sec - a.tv_sec) +
-		      (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-	assert_non_null(strstr(m.out, "\r\n\r\ndone\n"));
-	free(m.out);
-	pid_t pid = read_pid("linger.sh");
-	assert_true(pid > 0);
-	/* returned while the script still ran (it sleeps 2 s) */
-	if (took > 1.5 || kill(pid, 0) != 0) {
-		print_error("returned after %.2f s\n", took);
-		fail();
+	char fifo[256];
+	pid_t pids[5];
+	snprintf(fifo, sizeof(fifo), "%s/linger.fifo", root);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	int threads = -1;
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(run("linger.sh", get, "", 0, &g, &v, &m), 0);
+		assert_non_null(strstr(m.out, "\r\n\r\ndone\n"));
+		free(m.out);
+		pids[i] = read_pid("linger.sh");
+		assert_true(pids[i] > 0);
+		/* answered while the script runs, blocked on the FIFO */
+		assert_int_equal(kill(pids[i], 0), 0);
+		if (i == 0)
+			threads = count_threads();
 	}
-	/* and it is reaped by corsgate when it ends: no zombie is left */
-	for (int i = 0; i < 100 && kill(pid, 0) == 0; i++)
-		usleep(50 * 1000);
+	assert_int_equal(cgi_reap_pending(), 5);
+	assert_int_equal(count_threads(), threads);
+	/* let them all go: a writer opens the FIFO, every reader gets EOF */
+	int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	close(fd);
+	cgi_reap_wait(false);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(kill(pids[i], 0), -1);
+	assert_true(no_children());
+	unlink(fifo);
+}
+
+/* ---- the body, a pipe that trickles ------------------------------------ */
+
+struct trickle {
+	int rfd, wfd;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool answered;		   /* the answer's first bytes came */
+	bool answered_before_rest; /* ... before the body's last bytes */
+};
+
+static long pipe_read(void *ctx, char *buf, size_t n)
+{
+	struct trickle *t = ctx;
+	ssize_t got;
+	while ((got = read(t->rfd, buf, n)) < 0 && errno == EINTR)
+		;
+	return got;
+}
+
+static long pipe_read_some(void *ctx, char *buf, size_t n)
+{
+	struct trickle *t = ctx;
+	struct pollfd p = {t->rfd, POLLIN, 0};
+	if (poll(&p, 1, 0) == 0)
+		return REQUEST_IO_AGAIN;
+	return pipe_read(ctx, buf, n);
+}
+
+static int pipe_write_out(void *ctx, const char *buf, size_t n)
+{
+	struct trickle *t = ctx;
+	(void)buf;
+	(void)n;
+	pthread_mutex_lock(&t->lock);
+	t->answered = true;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
+	return 0;
+}
+
+/* The web server's side: one byte, then the other six only once the
+ * answer has come (or after 20 s, so that a run that waits for the whole
+ * body ends, and fails). */
+static void *trickler(void *arg)
+{
+	struct trickle *t = arg;
+	struct timespec until;
+	ssize_t w = write(t->wfd, "a", 1);
+	(void)w;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 20;
+	pthread_mutex_lock(&t->lock);
+	while (!t->answered &&
+	       pthread_cond_timedwait(&t->cond, &t->lock, &until) == 0)
+		;
+	t->answered_before_rest = t->answered;
+	pthread_mutex_unlock(&t->lock);
+	w = write(t->wfd, "bcdefg", 6);
+	(void)w;
+	return NULL;
+}
+
+/* A body that arrives a byte at a time, to a script that answers without
+ * reading it: the answer goes out before the body is complete. */
+static void test_cgi_trickled_body_does_not_hold_the_answer(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct trickle t;
+	int fds[2];
+	pthread_t tid;
+	char file[256];
+	struct request r;
+	char *env[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=7", NULL};
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	t.rfd = fds[0];
+	t.wfd = fds[1];
+	pthread_mutex_init(&t.lock, NULL);
+	pthread_cond_init(&t.cond, NULL);
+	struct request_io io = {.read = pipe_read,
+				.write = pipe_write_out,
+				.ctx = &t,
+				.read_some = pipe_read_some,
+				.fd = t.rfd};
+	snprintf(file, sizeof(file), "%s/quick.sh", root);
+	assert_int_equal(request_init(&r, env, &io), REQUEST_OK);
+	assert_int_equal(pthread_create(&tid, NULL, trickler, &t), 0);
+	struct cgi_target tg = {file, NULL, NULL};
+	/* CGI_CLOSE when the run ended before the rest came, else CGI_OK */
+	int rc = cgi_run(&r, &tg, &v, &g);
+	assert_true(rc == CGI_OK || rc == CGI_CLOSE);
+	pthread_join(tid, NULL);
+	request_free(&r);
+	assert_true(t.answered_before_rest);
+	cgi_reap_wait(false);
+	assert_true(no_children());
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* A script that times out after its headers went out: the answer is
+ * reported as cut short, never as complete, and the script is killed and
+ * reaped. */
+static void test_cgi_cut_short_is_reported(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	g.script_timeout = 1;
+	assert_int_equal(run("partial.sh", get, "", 0, &g, &v, &m), CGI_ABORT);
+	assert_non_null(strstr(m.out, "\r\n\r\npart one\n"));
+	assert_non_null(strstr(logged, "cut short"));
+	pid_t pid = read_pid("partial.sh");
+	assert_true(pid > 0);
+	cgi_reap_wait(false);
 	assert_int_equal(kill(pid, 0), -1);
+	assert_true(no_children());
+	free(m.out);
+	/* a whole answer is not */
+	assert_int_equal(run("quick.sh", get, "", 0, &g, &v, &m), CGI_OK);
+	free(m.out);
+	cgi_reap_wait(false);
+}
+
+/* The pid in root/name (not NAME.pid). */
+static pid_t read_pid_file(const char *name)
+{
+	char path[256];
+	long pid = 0;
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	FILE *f = fopen(path, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = 0;
+		fclose(f);
+	}
+	return (pid_t)pid;
+}
+
+/* Every way a script can end: exiting before its output ends (a
+ * grandchild goes on printing), at it, after it (the linger test), on a
+ * timeout (silent.sh), with the client gone (chatty.sh), and with a
+ * grandchild that holds its output and never prints: each is reaped, its
+ * group killed where it was, and no zombie is left. */
+static void test_cgi_every_end_is_reaped(void **state)
+{
+	(void)state;
+	struct config_gateway g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	char fifo[256];
+
+	/* exits first; its grandchild prints, once told to, and the answer
+	 * waits for that output */
+	snprintf(fifo, sizeof(fifo), "%s/late.fifo", root);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	pid_t opener;
+	opener = fork();
+	assert_true(opener >= 0);
+	if (opener == 0) {
+		int fd = open(fifo, O_WRONLY | O_CLOEXEC); /* waits for it */
+		if (fd >= 0)
+			close(fd);
+		_exit(0);
+	}
+	assert_int_equal(run("late.sh", get, "", 0, &g, &v, &m), CGI_OK);
+	assert_non_null(strstr(m.out, "\r\n\r\nearly\nlate\n"));
+	free(m.out);
+	assert_int_equal(waitpid(opener, NULL, 0), opener);
+	unlink(fifo);
+	cgi_reap_wait(false);
+	assert_int_equal(kill(read_pid_file("late.sh.pid"), 0), -1);
+	assert_true(no_children());
+
+	/* its grandchild holds stdout and stays silent: killed with its
+	 * group after script_timeout, the answer cut short */
+	g.script_timeout = 1;
+	assert_int_equal(run("holder.sh", get, "", 0, &g, &v, &m), CGI_ABORT);
+	assert_non_null(strstr(m.out, "\r\n\r\nheld\n"));
+	free(m.out);
+	cgi_reap_wait(false);
+	assert_int_equal(kill(read_pid_file("holder.sh.pid"), 0), -1);
+	pid_t gc = read_pid_file("holder.sh.child");
+	assert_true(gc > 0);
+	/* the grandchild went with its group (it is init's to reap) */
+	for (int i = 0; i < 100 && kill(gc, 0) == 0; i++) {
+		char path[64], st[256] = "";
+		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)gc);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			break;
+		size_t k = fread(st, 1, sizeof(st) - 1, f);
+		fclose(f);
+		st[k] = '\0';
+		const char *rp = strrchr(st, ')');
+		if (rp && rp[1] == ' ' && rp[2] == 'Z')
+			break; /* a zombie of init's: gone from us */
+		usleep(20 * 1000);
+	}
 	assert_true(no_children());
 }
 
@@ -619,6 +886,9 @@ int main(void)
 	    cmocka_unit_test(test_cgi_no_leaks_over_many_runs),
 	    cmocka_unit_test(test_cgi_target_follows_path_info),
 	    cmocka_unit_test(test_cgi_answer_ends_with_output),
+	    cmocka_unit_test(test_cgi_trickled_body_does_not_hold_the_answer),
+	    cmocka_unit_test(test_cgi_cut_short_is_reported),
+	    cmocka_unit_test(test_cgi_every_end_is_reaped),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
