@@ -646,6 +646,42 @@ static void reaper_poke(void)
 	(void)w;
 }
 
+/* Starts the reaper thread unless it runs. Call with reaper.lock held.
+ * Returns 0, or -1 (logged). */
+static int reaper_start(void)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+
+	if (reaper.started)
+		return 0;
+	reaper.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (reaper.wake < 0) {
+		log_error("reaper: eventfd: %s", strerror(errno));
+		return -1;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 128 * 1024);
+	int e = pthread_create(&tid, &attr, reaper_thread, NULL);
+	pthread_attr_destroy(&attr);
+	if (e != 0) {
+		log_error("reaper: pthread_create: %s", strerror(e));
+		close_fd(&reaper.wake);
+		return -1;
+	}
+	reaper.started = true;
+	return 0;
+}
+
+int cgi_init(void)
+{
+	pthread_mutex_lock(&reaper.lock);
+	int rc = reaper_start();
+	pthread_mutex_unlock(&reaper.lock);
+	return rc;
+}
+
 /* Hands a script over to the reaper. Returns 0, or -1 when it could not
  * be (no thread, no memory): the caller reaps it itself. */
 static int reaper_add(pid_t pid, int *pidfd, int *err, const char *name,
@@ -653,23 +689,8 @@ static int reaper_add(pid_t pid, int *pidfd, int *err, const char *name,
 {
 	int rc = -1;
 	pthread_mutex_lock(&reaper.lock);
-	if (!reaper.started) {
-		pthread_attr_t attr;
-		pthread_t tid;
-		reaper.wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (reaper.wake < 0)
-			goto out;
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		pthread_attr_setstacksize(&attr, 128 * 1024);
-		int e = pthread_create(&tid, &attr, reaper_thread, NULL);
-		pthread_attr_destroy(&attr);
-		if (e != 0) {
-			close_fd(&reaper.wake);
-			goto out;
-		}
-		reaper.started = true;
-	}
+	if (reaper_start() < 0)
+		goto out;
 	if (reaper.nin == reaper.capin) {
 		size_t ncap = reaper.capin * 2 + 8;
 		struct reapee *nv = realloc(reaper.in, ncap * sizeof(*nv));

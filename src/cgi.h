@@ -78,6 +78,12 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
 int cgi_run(const struct request *r, const struct cgi_target *t,
 	    const struct cors_verdict *v, const struct config_gateway *g);
 
+/* Starts the process's reaper thread (one eventfd, one thread), which
+ * cgi_run() otherwise starts at its first need: a worker calls it before
+ * serving, so that its threads and descriptors stay the same from then
+ * on. Returns 0, or -1 (logged; cgi_run then waits for scripts itself). */
+int cgi_init(void);
+
 /* Waits until every script cgi_run() left running or being killed has
  * been reaped. hurry: kill them now (SIGTERM, SIGKILL after
  * CGI_KILL_GRACE) rather than let them run to script_timeout. For a

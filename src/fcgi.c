@@ -32,11 +32,13 @@
  * The request's listen socket is -1: when libfcgi drops a connection
  * itself it cannot go on to accept another one behind our back.
  *
- * Reload. A worker's policy is a refcounted holder: a request takes a
- * reference under a mutex, keeps it while the verdict (which points into
- * the policy) is in use, and the last one out frees an old policy. SIGHUP
- * loads the file, swaps the holder, and drops the old one: requests in
- * flight finish with the policy they started with, no connection drops.
+ * Reload. A worker's policy is a refcounted holder. Each connection thread
+ * keeps a reference to the one it last used and takes the current one
+ * again (under a mutex) only when the worker's generation counter says a
+ * reload swapped it: a request costs one atomic load. SIGHUP loads the
+ * file, swaps the holder, bumps the generation and drops the worker's own
+ * reference: requests in flight finish with the policy they started
+ * with, no connection drops, and the last thread to move on frees it.
  *
  * Bad input. A connection is closed (one log line each) when its first
  * records are not FastCGI 1, do not begin with BEGIN_REQUEST, ask for a role
@@ -155,7 +157,8 @@ struct worker {
 	pthread_mutex_t accept_lock;
 	pthread_mutex_t cfg_lock;
 	struct policy_ref *cur;
-	atomic_int acceptors; /* threads in accept_conn() */
+	atomic_ulong generation; /* bumped by every reload, after the swap */
+	atomic_int acceptors;	 /* threads in accept_conn() */
 };
 
 static struct policy_ref *policy_new(struct config *cfg)
@@ -167,6 +170,33 @@ static struct policy_ref *policy_new(struct config *cfg)
 		p->refs = 1; /* the worker's "current" reference */
 	}
 	return p;
+}
+
+/* A connection thread's own reference to the worker's policy, taken
+ * again only when a reload has changed it: a request costs one atomic
+ * load, no lock. */
+struct policy_cache {
+	struct policy_ref *ref;
+	unsigned long generation;
+};
+
+static struct policy_ref *policy_acquire(struct worker *w);
+static void policy_release(struct worker *w, struct policy_ref *p);
+
+static _Thread_local struct policy_cache thread_policy;
+
+static struct policy_ref *policy_current(struct worker *w,
+					 struct policy_cache *c)
+{
+	unsigned long g =
+	    atomic_load_explicit(&w->generation, memory_order_acquire);
+	if (c->ref == NULL || c->generation != g) {
+		if (c->ref)
+			policy_release(w, c->ref);
+		c->ref = policy_acquire(w);
+		c->generation = g;
+	}
+	return c->ref;
 }
 
 static struct policy_ref *policy_acquire(struct worker *w)
@@ -408,26 +438,26 @@ static int handle_request(struct worker *w, FCGX_Request *req)
 		return -1;
 	}
 
-	pol = policy_acquire(w);
+	pol = policy_current(w, &thread_policy); /* held by this thread */
 	policy = config_lookup(pol->cfg, r.path, r.path_len);
 	cors_decide(policy, &r.cors, &v);
 	if (!cors_allowed(&v))
 		request_log_refused(&r, r.path, &v);
 	if (v.status != 0) {
+		/* the body first: drained, the request is complete */
 		rc = drain_body(&r);
 		if (rc == 0)
 			rc = request_answer_verdict(&r, &v);
 	} else {
 		rc = respond_script(&r, &v, pol->cfg);
+		if (rc == 0) /* what the script left of the body */
+			rc = drain_body(&r);
 	}
-	policy_release(w, pol); /* v points into the policy: not before */
 	if (rc == CGI_ABORT) {
 		io_abort(req);
 		request_free(&r);
 		return -1;
 	}
-	if (rc == 0)
-		rc = drain_body(&r);
 	if (rc < 0)
 		log_debug("%s %.*s: the connection failed while answering",
 			  r.method, min_int(r.path_len, 512), r.path);
@@ -472,6 +502,39 @@ struct pairs {
 static int pairs_feed(struct pairs *p, const unsigned char *s, size_t n)
 {
 	while (n > 0) {
+		/* fast path: a whole pair's lengths at hand (the usual case:
+		 * a web server sends each pair in one piece) */
+		if (p->state == 0 && p->lbn == 0 && n >= 8) {
+			uint32_t len[2];
+			size_t k = 0;
+			for (int j = 0; j < 2; j++) {
+				if (s[k] & 0x80) {
+					len[j] =
+					    ((uint32_t)(s[k] & 0x7f) << 24) |
+					    ((uint32_t)s[k + 1] << 16) |
+					    ((uint32_t)s[k + 2] << 8) |
+					    s[k + 3];
+					k += 4;
+				} else {
+					len[j] = s[k++];
+				}
+			}
+			uint64_t data = (uint64_t)len[0] + len[1];
+			p->total += data;
+			if (p->total > REQUEST_PARAMS_MAX)
+				return -1;
+			s += k;
+			n -= k;
+			if (data <= n) {
+				s += data;
+				n -= (size_t)data;
+			} else {
+				p->data = data - n;
+				p->state = 2;
+				n = 0;
+			}
+			continue;
+		}
 		if (p->state == 2) {
 			size_t k = p->data < n ? (size_t)p->data : n;
 			p->data -= k;
@@ -886,6 +949,10 @@ static void *conn_thread(void *arg)
 			break;
 		serve_conn(w, buf, &req, fd);
 	}
+	if (thread_policy.ref) {
+		policy_release(w, thread_policy.ref);
+		thread_policy.ref = NULL;
+	}
 	free(buf);
 	return NULL;
 }
@@ -922,6 +989,7 @@ static void worker_reload(struct worker *w)
 	old = w->cur;
 	w->cur = p;
 	pthread_mutex_unlock(&w->cfg_lock);
+	atomic_fetch_add_explicit(&w->generation, 1, memory_order_release);
 	policy_release(w, old);
 	log_debug("policy reloaded from %s", w->set->config_file);
 }
@@ -986,6 +1054,8 @@ static int worker_run(const struct settings *s, struct config *cfg,
 		log_error("the master is gone");
 		goto fail;
 	}
+	if (cgi_init() < 0)
+		goto fail;
 	if (pipe2(w.wake, O_CLOEXEC) < 0) {
 		log_error("pipe: %s", strerror(errno));
 		goto fail;

@@ -1,6 +1,8 @@
 /* request.c - a request's params, copied. See request.h. */
 #include "request.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,18 +30,119 @@ const char *request_param(const struct request *r, const char *name)
 
 	for (size_t i = 0; i < r->nenv; i++) {
 		const char *e = r->env[i];
-		if (strncmp(e, name, len) == 0 && e[len] == '=')
+		if (e[0] == name[0] && memcmp(e, name, len) == 0 &&
+		    e[len] == '=')
 			return e + len + 1;
 	}
 	return NULL;
 }
 
-static struct cors_str view(const struct request *r, const char *name)
-{
-	struct cors_str s;
+/* The params the gateway reads on every request, found in the one pass
+ * that copies them. */
+enum known {
+	K_METHOD,
+	K_SCRIPT_NAME,
+	K_PATH_INFO,
+	K_ORIGIN,
+	K_ACRM,
+	K_ACRH,
+	K_ACRPN,
+	K_COUNT
+};
 
-	s.s = request_param(r, name);
-	s.len = s.s ? strlen(s.s) : 0;
+static const struct {
+	const char *name;
+	size_t len;
+} known_names[K_COUNT] = {
+    {"REQUEST_METHOD", 14},
+    {"SCRIPT_NAME", 11},
+    {"PATH_INFO", 9},
+    {"HTTP_ORIGIN", 11},
+    {"HTTP_ACCESS_CONTROL_REQUEST_METHOD", 34},
+    {"HTTP_ACCESS_CONTROL_REQUEST_HEADERS", 35},
+    {"HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK", 43},
+};
+
+/* Which known param e ("NAME=value", len bytes) is, or K_COUNT: only
+ * names starting with R, S, P or H are compared at all. */
+static enum known which(const char *e, size_t len)
+{
+	int k;
+
+	switch (e[0]) {
+	case 'R':
+		k = K_METHOD;
+		break;
+	case 'S':
+		k = K_SCRIPT_NAME;
+		break;
+	case 'P':
+		k = K_PATH_INFO;
+		break;
+	case 'H':
+		if (len > 11 && e[11] == '=')
+			k = K_ORIGIN;
+		else if (len > 34 && e[34] == '=')
+			k = K_ACRM;
+		else if (len > 35 && e[35] == '=')
+			k = K_ACRH;
+		else
+			k = K_ACRPN;
+		break;
+	default:
+		return K_COUNT;
+	}
+	size_t n = known_names[k].len;
+	if (len <= n || e[n] != '=' || memcmp(e, known_names[k].name, n) != 0)
+		return K_COUNT;
+	return (enum known)k;
+}
+
+/* A thread's last request block, kept for its next request: a worker
+ * thread serves one request at a time, so the block is reused rather than
+ * allocated and freed each time. Blocks over BLOCK_KEEP bytes are not
+ * kept. */
+#define BLOCK_KEEP ((size_t)16 * 1024)
+static _Thread_local struct {
+	char *p;
+	size_t size;
+} kept;
+
+/* A block of at least n bytes: the kept one, or a new one. The size is
+ * stored in front of it. */
+static char *block_get(size_t n)
+{
+	if (kept.p && kept.size >= n) {
+		char *p = kept.p;
+		kept.p = NULL;
+		return p;
+	}
+	size_t want = n < 4096 ? 4096 : n;
+	char *m = malloc(sizeof(max_align_t) + want);
+	if (m == NULL)
+		return NULL;
+	memcpy(m, &want, sizeof(want));
+	return m + sizeof(max_align_t);
+}
+
+static void block_put(char *p)
+{
+	if (p == NULL)
+		return;
+	char *m = p - sizeof(max_align_t);
+	size_t size;
+	memcpy(&size, m, sizeof(size));
+	if (kept.p == NULL && size <= BLOCK_KEEP) {
+		kept.p = p;
+		kept.size = size;
+		return;
+	}
+	free(m);
+}
+
+static struct cors_str str_of(const char *v, size_t len)
+{
+	struct cors_str s = {v, len};
 	return s;
 }
 
@@ -47,13 +150,17 @@ enum request_err request_init(struct request *r, char *const *params,
 			      const struct request_io *io)
 {
 	size_t n = 0, bytes = 0, total = 0;
-	char *block, *p, *path;
-	const char *sn, *pi;
-	size_t sn_len, pi_len;
+	char *block, *p;
+	const char *val[K_COUNT] = {NULL};
+	size_t vlen[K_COUNT] = {0};
 
 	memset(r, 0, sizeof(*r));
+	/* the lengths, kept from the counting pass for the first params */
+	size_t lens[64];
 	for (char *const *e = params; e && *e; e++) {
 		size_t len = strlen(*e);
+		if (n < sizeof(lens) / sizeof(lens[0]))
+			lens[n] = len;
 		/* "NAME=value": the '=' is not counted as params bytes */
 		bytes += len ? len - 1 : 0;
 		total += len + 1;
@@ -61,17 +168,27 @@ enum request_err request_init(struct request *r, char *const *params,
 		if (bytes > REQUEST_PARAMS_MAX)
 			return REQUEST_E_TOOBIG;
 	}
-	/* One block: the pointer array, then the strings. */
-	block = malloc((n + 1) * sizeof(char *) + total);
+	/* One block: the pointer array, the strings, then the path (at most
+	 * every byte of the params). */
+	size_t head = (n + 1) * sizeof(char *);
+	block = block_get(head + total + total);
 	if (block == NULL)
 		return REQUEST_E_NOMEM;
 	r->env = (char **)(void *)block;
-	p = block + (n + 1) * sizeof(char *);
+	p = block + head;
 	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(params[i]) + 1;
-		memcpy(p, params[i], len);
+		const char *e = params[i];
+		size_t len =
+		    i < sizeof(lens) / sizeof(lens[0]) ? lens[i] : strlen(e);
+		memcpy(p, e, len + 1);
 		r->env[i] = p;
-		p += len;
+		enum known k = which(p, len);
+		if (k != K_COUNT && val[k] == NULL) {
+			size_t nl = known_names[k].len;
+			val[k] = p + nl + 1;
+			vlen[k] = len - nl - 1;
+		}
+		p += len + 1;
 	}
 	r->env[n] = NULL;
 	r->nenv = n;
@@ -79,29 +196,21 @@ enum request_err request_init(struct request *r, char *const *params,
 	if (io)
 		r->io = *io;
 
-	sn = request_param(r, "SCRIPT_NAME");
-	pi = request_param(r, "PATH_INFO");
-	sn_len = sn ? strlen(sn) : 0;
-	pi_len = pi ? strlen(pi) : 0;
-	path = malloc(sn_len + pi_len + 1);
-	if (path == NULL) {
-		free(r->env);
-		memset(r, 0, sizeof(*r));
-		return REQUEST_E_NOMEM;
-	}
-	if (sn_len)
-		memcpy(path, sn, sn_len);
-	if (pi_len)
-		memcpy(path + sn_len, pi, pi_len);
-	path[sn_len + pi_len] = '\0';
-	r->path = path;
-	r->path_len = sn_len + pi_len;
+	/* the path: SCRIPT_NAME followed by PATH_INFO */
+	r->path = p;
+	if (vlen[K_SCRIPT_NAME])
+		memcpy(p, val[K_SCRIPT_NAME], vlen[K_SCRIPT_NAME]);
+	if (vlen[K_PATH_INFO])
+		memcpy(p + vlen[K_SCRIPT_NAME], val[K_PATH_INFO],
+		       vlen[K_PATH_INFO]);
+	r->path_len = vlen[K_SCRIPT_NAME] + vlen[K_PATH_INFO];
+	p[r->path_len] = '\0';
 
-	r->cors.origin = view(r, "HTTP_ORIGIN");
-	r->cors.acrm = view(r, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
-	r->cors.acrh = view(r, "HTTP_ACCESS_CONTROL_REQUEST_HEADERS");
-	r->cors.acrpn = view(r, "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK");
-	r->cors.method = view(r, "REQUEST_METHOD");
+	r->cors.origin = str_of(val[K_ORIGIN], vlen[K_ORIGIN]);
+	r->cors.acrm = str_of(val[K_ACRM], vlen[K_ACRM]);
+	r->cors.acrh = str_of(val[K_ACRH], vlen[K_ACRH]);
+	r->cors.acrpn = str_of(val[K_ACRPN], vlen[K_ACRPN]);
+	r->cors.method = str_of(val[K_METHOD], vlen[K_METHOD]);
 	r->method = r->cors.method.s;
 	if (r->method == NULL || r->cors.method.len == 0) {
 		r->method = "";
@@ -114,8 +223,7 @@ enum request_err request_init(struct request *r, char *const *params,
 
 void request_free(struct request *r)
 {
-	free(r->env);
-	free(r->path);
+	block_put((char *)r->env); /* the path lives in the same block */
 	memset(r, 0, sizeof(*r));
 }
 
@@ -126,56 +234,128 @@ static int put(const struct request *r, const char *s, size_t len)
 	return r->io.write(r->io.ctx, s, len);
 }
 
-static int flush(const struct request *r)
+/* An answer's header block, built in memory and written at once. */
+struct block {
+	char buf[8192];
+	size_t len;
+	const struct request *r;
+	int failed;
+};
+
+static inline void add(struct block *b, const char *s, size_t n)
 {
-	return r->io.flush ? r->io.flush(r->io.ctx) : 0;
+	if (b->failed)
+		return;
+	if (__builtin_expect(n > sizeof(b->buf) - b->len, 0)) {
+		/* a block this long (a long expose_headers list) goes out in
+		 * pieces */
+		if (put(b->r, b->buf, b->len) < 0 || put(b->r, s, n) < 0)
+			b->failed = 1;
+		b->len = 0;
+		return;
+	}
+	memcpy(b->buf + b->len, s, n);
+	b->len += n;
 }
 
-static int put_status(const struct request *r, int status)
+static void add_str(struct block *b, const char *s)
 {
-	char line[96];
+	add(b, s, strlen(s));
+}
+
+/* Decimal digits of n into the block. */
+static void add_num(struct block *b, unsigned long long n)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	do
+		d[--i] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	add(b, d + i, sizeof(d) - i);
+}
+
+static void add_status(struct block *b, int status)
+{
+	/* the ones a preflight gets, ready-made */
+	switch (status) {
+	case 204:
+		add(b, "Status: 204 No Content\r\n", 24);
+		return;
+	case 200:
+		add(b, "Status: 200 OK\r\n", 16);
+		return;
+	case 403:
+		add(b, "Status: 403 Forbidden\r\n", 23);
+		return;
+	}
 	const char *text = cors_status_text(status);
-	int n = snprintf(line, sizeof(line), "Status: %d%s%s\r\n", status,
-			 *text ? " " : "", text);
-	return put(r, line, (size_t)n);
+	add(b, "Status: ", 8);
+	add_num(b, (unsigned long long)(status < 0 ? 0 : status));
+	if (*text) {
+		add(b, " ", 1);
+		add_str(b, text);
+	}
+	add(b, "\r\n", 2);
+}
+
+/* Whether s[0..n) holds no control byte but HTAB: eight bytes at a time,
+ * byte by byte only where a word has a byte below 0x20 or 0x7f. */
+static bool clean_value(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		uint64_t y = x ^ (ones * 0x7f);
+		if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y)) & high)
+			break;
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
 }
 
 /* The verdict's header lines. A value with a control byte (which
  * cors_decide never produces) is dropped rather than sent. */
-static int put_headers(const struct request *r, const struct cors_verdict *v)
+static void add_headers(struct block *b, const struct cors_verdict *v)
 {
 	for (size_t i = 0; i < v->nheaders; i++) {
 		const struct cors_header *h = &v->headers[i];
-		bool clean = true;
-		for (size_t k = 0; k < h->value_len; k++) {
-			unsigned char c = (unsigned char)h->value[k];
-			if ((c < 0x20 && c != '\t') || c == 0x7f)
-				clean = false;
-		}
-		if (!clean) {
+		if (!clean_value(h->value, h->value_len)) {
 			log_error("not sending %s: its value has a control "
 				  "character",
 				  h->name);
 			continue;
 		}
-		if (put(r, h->name, strlen(h->name)) < 0 ||
-		    put(r, ": ", 2) < 0 || put(r, h->value, h->value_len) < 0 ||
-		    put(r, "\r\n", 2) < 0)
-			return -1;
+		add_str(b, h->name);
+		add(b, ": ", 2);
+		add(b, h->value, h->value_len);
+		add(b, "\r\n", 2);
 	}
-	return 0;
 }
 
-static int put_text(const struct request *r, const char *body, size_t len)
+/* Content-Type text/plain, Content-Length, the blank line and body. */
+static void add_text(struct block *b, const char *body, size_t len)
 {
-	char head[128];
-	int n = snprintf(head, sizeof(head),
-			 "Content-Type: text/plain; charset=utf-8\r\n"
-			 "Content-Length: %zu\r\n\r\n",
-			 len);
-	if (put(r, head, (size_t)n) < 0 || put(r, body, len) < 0)
+	add_str(b, "Content-Type: text/plain; charset=utf-8\r\n"
+		   "Content-Length: ");
+	add_num(b, len);
+	add(b, "\r\n\r\n", 4);
+	add(b, body, len);
+}
+
+/* Writes the block. Not flushed: the request ends with it, and the
+ * front's end of the request sends it with its last records at once. */
+static int send_block(struct block *b)
+{
+	if (b->failed || (b->len && put(b->r, b->buf, b->len) < 0))
 		return -1;
-	return flush(r);
+	return 0;
 }
 
 int request_answer_verdict(const struct request *r,
@@ -185,30 +365,37 @@ int request_answer_verdict(const struct request *r,
 	    "corsgate: this origin may not use this resource\n";
 	bool preflight =
 	    v->kind == CORS_PREFLIGHT_OK || v->kind == CORS_PREFLIGHT_REFUSED;
+	struct block b;
 
-	if (put_status(r, v->status) < 0 || put_headers(r, v) < 0)
-		return -1;
-	if (preflight) {
-		if (put(r, "Content-Length: 0\r\n\r\n", 21) < 0)
-			return -1;
-		return flush(r);
-	}
-	return put_text(r, refused, sizeof(refused) - 1);
+	b.len = 0;
+	b.r = r;
+	b.failed = 0;
+	add_status(&b, v->status);
+	add_headers(&b, v);
+	if (preflight)
+		add(&b, "Content-Length: 0\r\n\r\n", 21);
+	else
+		add_text(&b, refused, sizeof(refused) - 1);
+	return send_block(&b);
 }
 
 int request_answer_error(const struct request *r, const struct cors_verdict *v,
 			 int status, const char *msg)
 {
 	char body[256];
+	struct block b;
 	int n = snprintf(body, sizeof(body), "corsgate: %d %s: %s\n", status,
 			 cors_status_text(status), msg);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		n = (int)sizeof(body) - 1;
-	if (put_status(r, status) < 0)
-		return -1;
-	if (v && v->kind != CORS_DISABLED && put_headers(r, v) < 0)
-		return -1;
-	return put_text(r, body, (size_t)n);
+	b.len = 0;
+	b.r = r;
+	b.failed = 0;
+	add_status(&b, status);
+	if (v && v->kind != CORS_DISABLED)
+		add_headers(&b, v);
+	add_text(&b, body, (size_t)n);
+	return send_block(&b);
 }
 
 static int clamp(size_t n, int max)
@@ -221,6 +408,8 @@ void request_log_refused(const struct request *r, const char *path,
 {
 	char reason[512];
 
+	if (log_get_level() < LOG_LEVEL_INFO)
+		return; /* not logged: not formatted */
 	cors_reason_format(v, reason, sizeof(reason));
 	log_info("%s %.*s origin %.*s: %s", r->method, clamp(strlen(path), 512),
 		 path, clamp(r->cors.origin.len, 256),

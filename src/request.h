@@ -72,7 +72,7 @@ struct request {
 	size_t params_bytes; /* sum of the names' and values' lengths */
 
 	const char *method; /* REQUEST_METHOD, never NULL after init */
-	char *path;	    /* SCRIPT_NAME followed by PATH_INFO, owned */
+	char *path;	    /* SCRIPT_NAME followed by PATH_INFO, in env's block */
 	size_t path_len;
 
 	/* The CORS facts, views into env's strings. */

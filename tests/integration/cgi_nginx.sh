@@ -101,11 +101,13 @@ unset FOO_SECRET
 M=$(h_cg_pid cg)
 W=$(h_workers "$M")
 # the worker's descriptors before any web server connects, once its only
-# socket is the listening one (h_ready's connection closed); compared at
-# the end, once nginx is gone
+# socket is the listening one (h_ready's connection closed) and h_ready's
+# script is reaped (its pidfd closed); compared at the end, once nginx is
+# gone
 fds() { ls "/proc/$W/fd" 2>/dev/null | wc -l; }
 sockets() { ls -l "/proc/$W/fd" 2>/dev/null | grep -c 'socket:'; }
-wait_for 5 "[ \$(sockets) -eq 1 ]"
+pidfds() { ls -l "/proc/$W/fd" 2>/dev/null | grep -c 'pidfd'; }
+wait_for 5 "[ \$(sockets) -eq 1 ] && [ \$(pidfds) -eq 0 ]"
 FD0=$(fds)
 start_nginx ngx "$PORT" "$(h_nginx_site "$PORT" "server unix:$SOCK;")" || { finish; exit 1; }
 URL=http://127.0.0.1:$PORT
@@ -409,7 +411,7 @@ if [ "$RSS1" -le $((RSS0 + 4096)) ]; then pass "load: VmRSS $RSS0 -> $RSS1 kB"; 
 	fail "load: VmRSS within 4 MiB" "$RSS0 -> $RSS1 kB"; fi
 # nginx gone, its kept-alive connections close: every descriptor as before
 h_kill "$(cat "$H_DIR/ngx/pid")"
-wait_for 10 "[ \$(sockets) -eq 1 ]"
+wait_for 10 "[ \$(sockets) -eq 1 ] && [ \$(pidfds) -eq 0 ]"
 check_eq "no descriptor left once nginx is gone" "$FD0" "$(fds)"
 check_lacks "no worker died" "$(cat "$LOG")" "killed by signal"
 
