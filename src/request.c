@@ -1,6 +1,7 @@
 /* request.c - a request's params, copied. See request.h. */
 #include "request.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +44,97 @@ static struct cors_str view(const struct request *r, const char *name)
 	return s;
 }
 
+const char *request_path_how_str(enum request_path_how how)
+{
+	switch (how) {
+	case REQUEST_PATH_JOINED:
+		return "SCRIPT_NAME followed by PATH_INFO";
+	case REQUEST_PATH_SCRIPT_NAME:
+		return "SCRIPT_NAME, which already ends with PATH_INFO";
+	case REQUEST_PATH_PATH_INFO:
+		return "PATH_INFO";
+	}
+	return "unknown";
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Whether uri's path (up to '?' or '#'), percent-decoded, is exactly
+ * a[0..alen) followed by b[0..blen). A %00 or a bad escape never
+ * matches. */
+static bool decoded_is(const char *uri, const char *a, size_t alen,
+		       const char *b, size_t blen)
+{
+	size_t i = 0, total = alen + blen;
+	for (const char *u = uri; *u && *u != '?' && *u != '#'; i++) {
+		int c = (unsigned char)*u++;
+		if (c == '%') {
+			int h = hexval(u[0]), l = h < 0 ? -1 : hexval(u[1]);
+			if (l < 0 || (h == 0 && l == 0))
+				return false;
+			c = h * 16 + l;
+			u += 2;
+		}
+		if (i >= total ||
+		    (unsigned char)(i < alen ? a[i] : b[i - alen]) != c)
+			return false;
+	}
+	return i == total;
+}
+
+char *request_policy_path(const struct request *r, enum request_front front,
+			  size_t *len, enum request_path_how *how)
+{
+	const char *sn = request_param(r, "SCRIPT_NAME");
+	const char *pi = request_param(r, "PATH_INFO");
+	size_t sn_len = sn ? strlen(sn) : 0;
+	size_t pi_len = pi ? strlen(pi) : 0;
+	enum request_path_how h = REQUEST_PATH_JOINED;
+
+	if (front == REQUEST_FRONT_ACTION) {
+		sn_len = 0;
+		h = REQUEST_PATH_PATH_INFO;
+	} else if (pi_len && sn_len == 1 && sn[0] == '/' && pi[0] == '/') {
+		sn_len = 0; /* lighttpd's fix-root-scriptname */
+		h = REQUEST_PATH_PATH_INFO;
+	} else if (pi_len && sn_len >= pi_len &&
+		   memcmp(sn + sn_len - pi_len, pi, pi_len) == 0) {
+		/* /git/x with /x: the path, or a script /git/x asked for
+		 * /git/x/x? The request line says, when there is one. */
+		const char *uri = request_param(r, "REQUEST_URI");
+		if (!uri || !decoded_is(uri, sn, sn_len, pi, pi_len)) {
+			pi_len = 0;
+			h = REQUEST_PATH_SCRIPT_NAME;
+		}
+	}
+	char *path = malloc(sn_len + pi_len + 1);
+	if (path == NULL)
+		return NULL;
+	if (sn_len)
+		memcpy(path, sn, sn_len);
+	if (pi_len)
+		memcpy(path + sn_len, pi, pi_len);
+	path[sn_len + pi_len] = '\0';
+	*len = sn_len + pi_len;
+	if (how)
+		*how = h;
+	return path;
+}
+
 enum request_err request_init(struct request *r, char *const *params,
 			      const struct request_io *io)
 {
 	size_t n = 0, bytes = 0, total = 0;
 	char *block, *p, *path;
-	const char *sn, *pi;
-	size_t sn_len, pi_len;
 
 	memset(r, 0, sizeof(*r));
 	for (char *const *e = params; e && *e; e++) {
@@ -79,23 +164,14 @@ enum request_err request_init(struct request *r, char *const *params,
 	if (io)
 		r->io = *io;
 
-	sn = request_param(r, "SCRIPT_NAME");
-	pi = request_param(r, "PATH_INFO");
-	sn_len = sn ? strlen(sn) : 0;
-	pi_len = pi ? strlen(pi) : 0;
-	path = malloc(sn_len + pi_len + 1);
+	path =
+	    request_policy_path(r, REQUEST_FRONT_FASTCGI, &r->path_len, NULL);
 	if (path == NULL) {
 		free(r->env);
 		memset(r, 0, sizeof(*r));
 		return REQUEST_E_NOMEM;
 	}
-	if (sn_len)
-		memcpy(path, sn, sn_len);
-	if (pi_len)
-		memcpy(path + sn_len, pi, pi_len);
-	path[sn_len + pi_len] = '\0';
 	r->path = path;
-	r->path_len = sn_len + pi_len;
 
 	r->cors.origin = view(r, "HTTP_ORIGIN");
 	r->cors.acrm = view(r, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
