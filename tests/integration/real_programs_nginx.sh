@@ -14,7 +14,14 @@ PORT=$(free_port)
 PORT2=$(free_port)
 RP_LOG=$H_DIR/cg.log
 rp_log() { cat "$RP_LOG"; }
-start_corsgate cg "tcp:127.0.0.1:$P1" -c "$RP_POLICY" -w 1 --allow-root || { finish; exit 1; }
+# As in production: corsgate drops to www-data, so git-http-backend and
+# gitweb run as a user who does not own the repositories (git's "dubious
+# ownership"), with no HOME: the recipe's safe.directory params must work.
+# The repositories are writable for the push, never owned by www-data.
+chmod -R a+rwX "$RP_GIT"
+check_eq "the repository is not www-data's" root "$(stat -c %U "$RP_GIT/demo.git")"
+start_corsgate cg "tcp:127.0.0.1:$P1" -c "$RP_POLICY" -w 1 -u www-data -g www-data ||
+	{ finish; exit 1; }
 site=$(h_nginx_site "$PORT" "server 127.0.0.1:$P1;")
 real=$(rp_conf etc/nginx/real-programs.conf | sed "s|listen 127.0.0.1:8081;|listen 127.0.0.1:$PORT2;|")
 check_contains "real-programs.conf: listen rewritten" "$real" "listen 127.0.0.1:$PORT2;"
