@@ -10,7 +10,8 @@
 set -eu
 
 BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi"
-TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk chromium"
+TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk chromium
+      git gitweb cgit php-cgi libcgi-pm-perl"
 BENCH="fcgiwrap valgrind"
 
 want="$BUILD $TEST"

@@ -229,21 +229,19 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
 
 /* ---- finding the script ---------------------------------------------- */
 
-/* Resolves t->filename under cgi_root into real[PATH_MAX]. Returns 0, or
- * the status to answer with *why set. */
-static int resolve(const char *root, const char *file, char *real,
-		   const char **why)
+/* Resolves file into real[PATH_MAX] and checks it against the cgi_root
+ * entries. Returns 0, or the status to answer with *why set (a short
+ * phrase for the answer) and, when there is more to say, note[0..size)
+ * filled for the log line (else note is ""). */
+static int resolve(const struct config_gateway *g, const char *file, char *real,
+		   const char **why, char *note, size_t size)
 {
-	char rroot[PATH_MAX];
 	struct stat st;
 
-	if (!root) {
+	note[0] = '\0';
+	if (g->ncgi_roots == 0) {
 		*why = "[gateway] cgi_root is not set: corsgate runs no "
 		       "script without it";
-		return 500;
-	}
-	if (!realpath(root, rroot)) {
-		*why = "cgi_root cannot be resolved";
 		return 500;
 	}
 	if (!realpath(file, real)) {
@@ -254,23 +252,22 @@ static int resolve(const char *root, const char *file, char *real,
 		*why = strerror(errno);
 		return 403;
 	}
-	size_t rl = strlen(rroot);
-	bool inside = strcmp(rroot, "/") == 0 ||
-		      (strncmp(real, rroot, rl) == 0 && real[rl] == '/');
-	if (strcmp(real, rroot) == 0) {
-		*why = "not a regular file";
-		return 403;
-	}
-	if (!inside) {
-		*why = "outside cgi_root (after resolving symlinks)";
-		return 403;
-	}
 	if (stat(real, &st) < 0) {
 		*why = strerror(errno);
 		return 403;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		*why = "not a regular file";
+		return 403;
+	}
+	if (!config_cgi_root_match(g, real)) {
+		*why = "outside cgi_root (after resolving symlinks)";
+		/* the program entry that would allow it, named as asked:
+		 * it resolves to the same file */
+		snprintf(note, size,
+			 " (resolves to %s; to run it, add to [gateway]: "
+			 "cgi_root = %s)",
+			 real, file[0] == '/' ? file : real);
 		return 403;
 	}
 	if (faccessat(AT_FDCWD, real, X_OK, AT_EACCESS) < 0) {
@@ -1088,8 +1085,12 @@ static int take_block(struct run *run)
 		run->block_len = -1;
 	}
 	if (run->block_len < 0) {
-		log_error("%s: bad output: %s: answered 502", run->name,
-			  cgiresp_strerror(err));
+		char what[1024];
+		log_error("%s: bad output: %s, %s: answered 502", run->name,
+			  cgiresp_strerror(err),
+			  cgiresp_describe(run->hbuf, run->hlen,
+					   run->resp.bad_off, err, run->nph,
+					   what, sizeof(what)));
 		run->bad_block = true;
 		return 1;
 	}
@@ -1311,10 +1312,11 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 		answer(r, v, 400, "bad Content-Length");
 		return CGI_CLOSE;
 	}
-	int st = resolve(g->cgi_root, t->filename, real, &why);
+	char note[2 * PATH_MAX + 96];
+	int st = resolve(g, t->filename, real, &why, note, sizeof(note));
 	if (st) {
-		log_error("%s %s: %s: answered %d", r->method, t->filename, why,
-			  st);
+		log_error("%s %s: %s%s: answered %d", r->method, t->filename,
+			  why, note, st);
 		return unread(answer(r, v, st, why), len);
 	}
 	if (g->max_body > 0 && len > g->max_body) {

@@ -168,6 +168,7 @@ int cgimode_serve(const char *config_file)
 	struct config *cfg = NULL;
 	char script[PATH_MAX];
 	char *over[4] = {NULL, NULL, NULL, NULL};
+	char *uri_path = NULL;
 	int rc = 1;
 
 	log_set_style(LOG_STYLE_DAEMON);
@@ -193,10 +194,16 @@ int cgimode_serve(const char *config_file)
 	}
 	if (cfg->gateway.log_level_set)
 		log_set_level(cfg->gateway.log_level);
-	/* the policy path is the path the browser asked for */
+	/* the policy path is the path the browser asked for: the Action
+	 * handler's PATH_INFO (/~user/api/x.sh on a user's site) */
 	const char *target = request_param(&r, "PATH_TRANSLATED");
-	const char *uri_path = request_param(&r, "PATH_INFO");
-	if (!target || !*target || !uri_path || !*uri_path) {
+	size_t ul = 0;
+	uri_path = request_policy_path(&r, REQUEST_FRONT_ACTION, &ul, NULL);
+	if (!uri_path) {
+		rc = request_answer_error(&r, NULL, 500, "out of memory") < 0;
+		goto out;
+	}
+	if (!target || !*target || !ul) {
 		log_error("no PATH_TRANSLATED/PATH_INFO: corsgate runs as an "
 			  "Action handler (see etc/apache/htaccess.example): "
 			  "answered 500");
@@ -205,8 +212,7 @@ int cgimode_serve(const char *config_file)
 					  "Action handler") < 0;
 		goto out;
 	}
-	const struct cors_policy *pol =
-	    config_lookup(cfg, uri_path, strlen(uri_path));
+	const struct cors_policy *pol = config_lookup(cfg, uri_path, ul);
 	cors_decide(pol, &r.cors, &v);
 	if (!cors_allowed(&v))
 		request_log_refused(&r, uri_path, &v);
@@ -215,7 +221,6 @@ int cgimode_serve(const char *config_file)
 		goto out;
 	}
 	size_t extra = split_extra(target, uri_path, script, sizeof(script));
-	size_t ul = strlen(uri_path);
 	char *name = strndup(uri_path, ul - extra);
 	over[0] = name ? kv("SCRIPT_NAME", name) : NULL;
 	over[1] = kv("SCRIPT_FILENAME", script);
@@ -243,6 +248,7 @@ int cgimode_serve(const char *config_file)
 		cgi_reap_wait(false);
 	}
 out:
+	free(uri_path);
 	free(over[0]);
 	free(over[1]);
 	free(over[2]);

@@ -29,6 +29,9 @@ const char *cgiresp_strerror(enum cgiresp_err err)
 	case CGIRESP_E_NPH:
 		return "an nph- script's first line is not an HTTP status "
 		       "line";
+	case CGIRESP_E_NPH_STATUS:
+		return "an nph- script's Status header disagrees with its "
+		       "status line";
 	case CGIRESP_E_EOF:
 		return "the script ended before the end of its headers";
 	case CGIRESP_E_EMPTY:
@@ -105,6 +108,7 @@ long cgiresp_parse(const char *buf, size_t len, bool nph, struct cgiresp *out,
 {
 	size_t pos = 0;
 	bool status_seen = false;
+	bool nph_line = false; /* status_seen from the nph status line */
 	bool first = true;
 
 	*err = CGIRESP_OK;
@@ -112,6 +116,7 @@ long cgiresp_parse(const char *buf, size_t len, bool nph, struct cgiresp *out,
 	out->status = 200;
 	for (;;) {
 		size_t avail = len - pos;
+		out->bad_off = pos;
 		const char *lf = memchr(buf + pos, '\n', avail);
 		if (!lf)
 			return len >= CGIRESP_MAX_BLOCK
@@ -128,7 +133,7 @@ long cgiresp_parse(const char *buf, size_t len, bool nph, struct cgiresp *out,
 			first = false;
 			if (e != CGIRESP_OK || parse_nph_line(line, n, out) < 0)
 				return fail(err, CGIRESP_E_NPH);
-			status_seen = true;
+			status_seen = nph_line = true;
 			continue;
 		}
 		first = false;
@@ -157,6 +162,19 @@ long cgiresp_parse(const char *buf, size_t len, bool nph, struct cgiresp *out,
 			end--;
 		size_t vlen = (size_t)(end - v);
 		if (hdrlist_ieq(line, name_len, "status")) {
+			if (nph_line) { /* CGI.pm's nph: line and header */
+				int code = out->status;
+				const char *reason = out->reason;
+				size_t rlen = out->reason_len;
+				if (parse_status(v, vlen, out) < 0)
+					return fail(err, CGIRESP_E_STATUS);
+				if (out->status != code)
+					return fail(err, CGIRESP_E_NPH_STATUS);
+				out->reason = reason;
+				out->reason_len = rlen;
+				nph_line = false; /* a third one is repeated */
+				continue;
+			}
 			if (status_seen || parse_status(v, vlen, out) < 0)
 				return fail(err, CGIRESP_E_STATUS);
 			status_seen = true;
@@ -381,4 +399,98 @@ long cgiresp_write(const struct cgiresp *r, const struct cgiresp_rewrite *rw,
 	}
 	put(&o, "\r\n", 2);
 	return o.full ? -1 : (long)o.len;
+}
+
+/* ---- describing bad output --------------------------------------------- */
+
+static const char *expected(enum cgiresp_err err, bool nph)
+{
+	switch (err) {
+	case CGIRESP_E_NPH:
+		return "expected an nph- script's status line, such as "
+		       "\"HTTP/1.1 200 OK\"";
+	case CGIRESP_E_NPH_STATUS:
+		return "expected a Status header with the status line's code, "
+		       "or none";
+	case CGIRESP_E_STATUS:
+		return "expected one \"Status: NNN reason\", NNN from 100 to "
+		       "599";
+	case CGIRESP_E_TOOBIG:
+		return "expected the header block within 64 KiB and 128 lines";
+	default:
+		return nph ? "expected the status line, \"Name: value\" header "
+			     "lines, then a blank line"
+			   : "expected \"Name: value\" header lines (at least "
+			     "Content-Type, Location or Status), then a blank "
+			     "line";
+	}
+}
+
+const char *cgiresp_describe(const char *buf, size_t len, size_t at,
+			     enum cgiresp_err err, bool nph, char *out,
+			     size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct out o = {out, size ? size - 1 : 0, 0, false};
+	size_t line = 1;
+
+	if (size == 0)
+		return out;
+	if (at > len)
+		at = len;
+	for (size_t i = 0; i < at; i++)
+		line += buf[i] == '\n';
+	if (len == 0) {
+		puts_(&o, "no output");
+	} else {
+		char num[24];
+		size_t n = 0;
+		char tmp[24];
+		for (size_t v = line; v; v /= 10)
+			tmp[n++] = (char)('0' + v % 10);
+		for (size_t k = 0; k < n; k++)
+			num[k] = tmp[n - 1 - k];
+		puts_(&o, "line ");
+		put(&o, num, n);
+		puts_(&o, ": \"");
+		size_t end =
+		    len - at > CGIRESP_QUOTE_MAX ? at + CGIRESP_QUOTE_MAX : len;
+		for (size_t i = at; i < end; i++) {
+			unsigned char c = (unsigned char)buf[i];
+			char e[4] = {'\\', 0, 0, 0};
+			size_t el = 2;
+			if (c == '\n')
+				e[1] = 'n';
+			else if (c == '\r')
+				e[1] = 'r';
+			else if (c == '\t')
+				e[1] = 't';
+			else if (c == '"' || c == '\\')
+				e[1] = (char)c;
+			else if (c < 0x20 || c > 0x7e) {
+				e[1] = 'x';
+				e[2] = hex[c >> 4];
+				e[3] = hex[c & 15];
+				el = 4;
+			} else {
+				e[0] = (char)c;
+				el = 1;
+			}
+			if (o.len + el + 8 > o.size) { /* room for "...\"" */
+				end = i;
+				o.full = true;
+				break;
+			}
+			put(&o, e, el);
+		}
+		bool cut = end < len || o.full;
+		o.full = false;
+		puts_(&o, cut ? "...\"" : "\"");
+	}
+	puts_(&o, "; ");
+	puts_(&o, expected(err, nph));
+	if (o.full) /* cut at the buffer's end */
+		o.full = false;
+	out[o.len] = '\0';
+	return out;
 }

@@ -20,21 +20,23 @@
 
 enum cgiresp_err {
 	CGIRESP_OK = 0,
-	CGIRESP_E_TOOBIG,  /* over CGIRESP_MAX_BLOCK bytes or
-			      CGIRESP_MAX_HEADERS lines */
-	CGIRESP_E_NOCOLON, /* a line without ':' */
-	CGIRESP_E_NAME,	   /* an empty or invalid header name (e.g. a
-			      space before the colon) */
-	CGIRESP_E_FOLDED,  /* a line starting with SP or HTAB */
-	CGIRESP_E_BARECR,  /* a CR not followed by LF */
-	CGIRESP_E_NUL,	   /* a NUL or other control byte in a value */
-	CGIRESP_E_STATUS,  /* Status not three digits 100-599 [SP reason],
-			      or given twice */
-	CGIRESP_E_NPH,	   /* an nph- script's first line is not
-			      "HTTP/1.x NNN reason" */
-	CGIRESP_E_EOF,	   /* the script ended before the blank line */
-	CGIRESP_E_EMPTY,   /* no header at all (a script must print at
-			      least Content-Type, Location or Status) */
+	CGIRESP_E_TOOBIG,     /* over CGIRESP_MAX_BLOCK bytes or
+				 CGIRESP_MAX_HEADERS lines */
+	CGIRESP_E_NOCOLON,    /* a line without ':' */
+	CGIRESP_E_NAME,	      /* an empty or invalid header name (e.g. a
+				 space before the colon) */
+	CGIRESP_E_FOLDED,     /* a line starting with SP or HTAB */
+	CGIRESP_E_BARECR,     /* a CR not followed by LF */
+	CGIRESP_E_NUL,	      /* a NUL or other control byte in a value */
+	CGIRESP_E_STATUS,     /* Status not three digits 100-599 [SP reason],
+				 or given twice */
+	CGIRESP_E_NPH,	      /* an nph- script's first line is not
+				 "HTTP/1.x NNN reason" */
+	CGIRESP_E_NPH_STATUS, /* an nph- script's Status header gives
+				 another code than its status line */
+	CGIRESP_E_EOF,	      /* the script ended before the blank line */
+	CGIRESP_E_EMPTY,      /* no header at all (a script must print at
+				 least Content-Type, Location or Status) */
 };
 
 /* A static English phrase. Never NULL. */
@@ -57,10 +59,15 @@ struct cgiresp {
 	/* Every header but Status, in order. */
 	struct cgiresp_header headers[CGIRESP_MAX_HEADERS];
 	size_t nheaders;
+	/* After a -1 from cgiresp_parse: where the line at fault starts. */
+	size_t bad_off;
 };
 
 /* Parses the header block at buf[0..len). nph: the script's name starts
- * with "nph-", so its first line is an HTTP status line.
+ * with "nph-", so its first line is an HTTP status line; a Status header
+ * may follow it (CGI.pm prints both) when it gives the same code, and is
+ * then dropped (the status line's reason is kept); another code is
+ * CGIRESP_E_NPH_STATUS.
  * Returns the number of bytes the block takes (the blank line included;
  * the body starts there) and fills *out; -2 when the block is not complete
  * yet (call again with more bytes; at the end of the script's output,
@@ -90,5 +97,20 @@ struct cgiresp_rewrite {
  * added (for the caller's warning). */
 long cgiresp_write(const struct cgiresp *r, const struct cgiresp_rewrite *rw,
 		   char *out, size_t outsz, bool *added_default);
+
+/* Bytes of a script's output quoted in a log line at most. */
+#define CGIRESP_QUOTE_MAX 120
+
+/* A one-line description of bad output err for the log, into
+ * out[0..size) (always NUL-terminated): which line is at fault (the one
+ * starting at buf[at], e.g. struct cgiresp's bad_off; 0 for the whole
+ * output), quoted - control bytes, bytes over 0x7e, '"' and '\\' escaped
+ * C-style, cut to CGIRESP_QUOTE_MAX bytes of the output with "..." - and
+ * what was expected there, e.g.
+ *     line 1: "<b>Security Alert!</b> The PHP CGI ..."; expected ...
+ * Returns out. Pure. */
+const char *cgiresp_describe(const char *buf, size_t len, size_t at,
+			     enum cgiresp_err err, bool nph, char *out,
+			     size_t size);
 
 #endif

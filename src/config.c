@@ -19,12 +19,14 @@
 
 #include <errno.h>
 #include <ini.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "hdrlist.h"
 #include "log.h"
@@ -777,6 +779,67 @@ static void add_pass_env(struct parser *p, const char *key, const char *s,
 	np[++g->npass_env] = NULL;
 }
 
+/* One cgi_root entry: absolute, resolved now (symlinks followed), a
+ * directory or an executable regular file. The same resolved path twice is
+ * kept once. */
+static void add_cgi_root(struct parser *p, const char *key, const char *s,
+			 size_t len)
+{
+	struct config_gateway *g = &p->gw;
+	char given[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+
+	if (len >= sizeof(given)) {
+		perr(p, p->lineno, key, "'%.*s...': path too long", 64, s);
+		return;
+	}
+	memcpy(given, s, len);
+	given[len] = '\0';
+	if (given[0] != '/') {
+		perr(p, p->lineno, key, "'%s': expected an absolute path",
+		     given);
+		return;
+	}
+	if (!realpath(given, real) || stat(real, &st) < 0) {
+		perr(p, p->lineno, key, "'%s': %s", given, strerror(errno));
+		return;
+	}
+	bool dir = S_ISDIR(st.st_mode);
+	if (!dir && !S_ISREG(st.st_mode)) {
+		perr(p, p->lineno, key,
+		     "'%s': neither a directory nor a regular file", given);
+		return;
+	}
+	if (!dir && !(st.st_mode & 0111)) {
+		perr(p, p->lineno, key,
+		     "'%s': a program entry must be executable (chmod 755)",
+		     given);
+		return;
+	}
+	for (size_t i = 0; i < g->ncgi_roots; i++)
+		if (strcmp(g->cgi_roots[i].real, real) == 0)
+			return;
+	struct config_cgi_root *nr =
+	    realloc(g->cgi_roots, (g->ncgi_roots + 1) * sizeof(*nr));
+	if (!nr) {
+		perr(p, p->lineno, key, "out of memory");
+		return;
+	}
+	g->cgi_roots = nr;
+	struct config_cgi_root *e = &nr[g->ncgi_roots];
+	e->given = strdup(given);
+	e->real = strdup(real);
+	e->dir = dir;
+	e->line = p->lineno;
+	if (!e->given || !e->real) {
+		free(e->given);
+		free(e->real);
+		perr(p, p->lineno, key, "out of memory");
+		return;
+	}
+	g->ncgi_roots++;
+}
+
 static void gateway_key(struct parser *p, const char *name, const char *value)
 {
 	struct config_gateway *g = &p->gw;
@@ -791,7 +854,7 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		perr(p, p->lineno, name, "unknown key in [gateway]");
 		return;
 	}
-	if (p->gset[k] && k != G_PASS_ENV) {
+	if (p->gset[k] && k != G_PASS_ENV && k != G_CGI_ROOT) {
 		perr(p, p->lineno, name, "set twice (first at line %d)",
 		     p->gset[k]);
 		return;
@@ -800,13 +863,8 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		p->gset[k] = p->lineno;
 	switch (k) {
 	case G_CGI_ROOT:
-		if (value[0] != '/') {
-			perr(p, p->lineno, name,
-			     "'%s': expected an absolute path", value);
-			return;
-		}
-		str = &g->cgi_root;
-		break;
+		each_elem(p, name, value, add_cgi_root);
+		return;
 	case G_LISTEN:
 		if (!valid_listen(value)) {
 			perr(p, p->lineno, name,
@@ -1073,6 +1131,11 @@ static void check_policy(struct parser *p, const struct build *b,
 
 static void gateway_free_run(struct config_gateway *g)
 {
+	for (size_t i = 0; i < g->ncgi_roots; i++) {
+		free(g->cgi_roots[i].given);
+		free(g->cgi_roots[i].real);
+	}
+	free(g->cgi_roots);
 	for (size_t i = 0; i < g->npass_env; i++)
 		free(g->pass_env[i]);
 	free(g->pass_env);
@@ -1101,7 +1164,6 @@ void config_free(struct config *cfg)
 	list_free(&cfg->def.methods);
 	list_free(&cfg->def.headers);
 	list_free(&cfg->def.expose);
-	free(cfg->gateway.cgi_root);
 	free(cfg->gateway.listen);
 	free(cfg->gateway.user);
 	free(cfg->gateway.group);
@@ -1119,7 +1181,6 @@ static void parser_free(struct parser *p)
 		free(p->paths[i]);
 	}
 	free(p->paths);
-	free(p->gw.cgi_root);
 	free(p->gw.listen);
 	free(p->gw.user);
 	free(p->gw.group);
@@ -1245,4 +1306,26 @@ const struct cors_policy *config_lookup(const struct config *cfg,
 		}
 	}
 	return best;
+}
+
+const struct config_cgi_root *
+config_cgi_root_match(const struct config_gateway *g, const char *real)
+{
+	for (size_t i = 0; i < g->ncgi_roots; i++) {
+		const struct config_cgi_root *e = &g->cgi_roots[i];
+		if (!e->dir) {
+			if (strcmp(real, e->real) == 0)
+				return e;
+			continue;
+		}
+		size_t n = strlen(e->real);
+		if (strcmp(e->real, "/") == 0) {
+			if (real[0] == '/' && real[1] != '\0')
+				return e;
+		} else if (strncmp(real, e->real, n) == 0 && real[n] == '/' &&
+			   real[n + 1] != '\0') {
+			return e;
+		}
+	}
+	return NULL;
 }

@@ -58,10 +58,23 @@ enum config_stderr {
 	CONFIG_STDERR_DISCARD,
 };
 
+/* One [gateway] cgi_root entry, resolved (realpath) when the policy loads:
+ * a directory (any script under it) or one program (that file only,
+ * however it is named: directly or through a symlink resolving to it). */
+struct config_cgi_root {
+	char *given; /* as written in the file */
+	char *real;  /* the resolved path */
+	bool dir;    /* true: a directory; false: one program */
+	int line;    /* of the policy file */
+};
+
 /* [gateway]: process settings. Strings are NULL when not set, except those
  * with a default (noted). */
 struct config_gateway {
-	char *cgi_root;
+	/* cgi_root entries in file order (duplicates once); NULL/0: not
+	 * set, corsgate runs no script. */
+	struct config_cgi_root *cgi_roots;
+	size_t ncgi_roots;
 	char *listen; /* "unix:/path", "tcp:127.0.0.1:9000", "tcp:[::1]:9000" */
 	long workers; /* 0: not set */
 	long threads; /* connections served at once per worker; 0: not set */
@@ -108,5 +121,12 @@ void config_free(struct config *cfg);
  * Never NULL. Pure. */
 const struct cors_policy *config_lookup(const struct config *cfg,
 					const char *path, size_t len);
+
+/* The cgi_root entry that allows the script whose resolved path (realpath)
+ * is real: a directory entry real lies under (the directory itself does
+ * not count), or a program entry whose resolved path is real. The first
+ * match in file order; NULL when none allows it. Pure. */
+const struct config_cgi_root *
+config_cgi_root_match(const struct config_gateway *g, const char *real);
 
 #endif

@@ -13,9 +13,11 @@
 #include "cors.h"
 #include "fcgi.h"
 #include "log.h"
+#include "request.h"
 
-/* The explain command takes at most this many -H options. */
+/* The explain command takes at most this many -H options, and -p. */
 #define EXPLAIN_MAX_HEADERS 64
+#define EXPLAIN_MAX_PARAMS 64
 
 static const char usage_text[] =
     "usage: corsgate [serve] [-c FILE] [-s SOCKET] [-m MODE] [-w WORKERS]\n"
@@ -23,6 +25,9 @@ static const char usage_text[] =
     "       corsgate check [-c FILE]\n"
     "       corsgate explain [-c FILE] [-X METHOD] [-H 'Name: value']... "
     "PATH\n"
+    "       corsgate explain [-c FILE] [-X METHOD] [-H 'Name: value']... "
+    "[--cgi]\n"
+    "                -p NAME=value...\n"
     "       corsgate --help | --version\n";
 
 static const char help_text[] =
@@ -53,6 +58,11 @@ static const char help_text[] =
     "  --allow-root  serve as root (refused otherwise)\n"
     "  -X METHOD     explain: the request method (default GET)\n"
     "  -H 'N: V'     explain: a request header (repeatable)\n"
+    "  -p NAME=V     explain: a param as the web server sends it, instead\n"
+    "                of PATH (repeatable): -p SCRIPT_NAME=/git\n"
+    "                -p PATH_INFO=/demo.git/info/refs\n"
+    "  --cgi         explain: the -p params are CGI mode's (an Action\n"
+    "                handler: the policy path is PATH_INFO)\n"
     "  -h, --help    this text\n"
     "  -V, --version the version\n";
 
@@ -64,6 +74,9 @@ struct args {
 	const char *method;
 	const char *headers[EXPLAIN_MAX_HEADERS];
 	size_t nheaders;
+	char *params[EXPLAIN_MAX_PARAMS + 2];
+	size_t nparams;
+	bool cgi;
 	const char *path;
 	struct fcgi_opts serve;
 };
@@ -88,8 +101,9 @@ static int usage_error(const char *fmt, ...)
  * 0 to go on, 1 on a usage error (printed). */
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { OPT_ALLOW_ROOT = 256 };
+	enum { OPT_ALLOW_ROOT = 256, OPT_CGI };
 	static const struct option longopts[] = {
+	    {"cgi", no_argument, NULL, OPT_CGI},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
@@ -114,7 +128,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	}
 	optind = first;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+c:s:m:w:u:g:X:H:hV", longopts,
+	while ((c = getopt_long(argc, argv, "+c:s:m:w:u:g:X:H:p:hV", longopts,
 				NULL)) != -1) {
 		bool serve_only = (c > 0 && c < 256 && strchr("smwug", c)) ||
 				  c == OPT_ALLOW_ROOT;
@@ -123,9 +137,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 					   c == OPT_ALLOW_ROOT ? "--allow-root"
 							       : "-",
 					   c == OPT_ALLOW_ROOT ? '\0' : c);
-		if ((c == 'X' || c == 'H') && a->cmd != CMD_EXPLAIN)
+		if ((c == 'X' || c == 'H' || c == 'p') && a->cmd != CMD_EXPLAIN)
 			return usage_error("option '-%c' is for explain only",
 					   c);
+		if (c == OPT_CGI && a->cmd != CMD_EXPLAIN)
+			return usage_error(
+			    "option '--cgi' is for explain only");
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -160,6 +177,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("too many -H options");
 			a->headers[a->nheaders++] = optarg;
 			break;
+		case 'p':
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return usage_error(
+				    "-p '%s': expected NAME=value", optarg);
+			if (a->nparams == EXPLAIN_MAX_PARAMS)
+				return usage_error("too many -p options");
+			a->params[a->nparams++] = optarg;
+			break;
+		case OPT_CGI:
+			a->cgi = true;
+			break;
 		case 'h':
 			printf("%s%s", usage_text, help_text);
 			return -1;
@@ -167,14 +195,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 			printf("corsgate %s\n", CORSGATE_VERSION);
 			return -1;
 		default:
-			if (optopt && strchr("csmwugXH", optopt))
+			if (optopt && strchr("csmwugXHp", optopt))
 				return usage_error("option '-%c' needs a value",
 						   optopt);
 			return usage_error("unknown option '%s'",
 					   argv[optind - 1]);
 		}
 	}
-	if (a->cmd == CMD_EXPLAIN) {
+	if (a->cmd == CMD_EXPLAIN && a->nparams) {
+		if (optind != argc)
+			return usage_error("explain takes PATH or -p params, "
+					   "not both");
+	} else if (a->cmd == CMD_EXPLAIN && a->cgi) {
+		return usage_error("--cgi needs -p params");
+	} else if (a->cmd == CMD_EXPLAIN) {
 		if (optind != argc - 1)
 			return usage_error("explain takes one PATH");
 		a->path = argv[optind];
@@ -270,20 +304,53 @@ static int cmd_explain(const struct args *a)
 	struct cors_request req;
 	struct cors_verdict v;
 	char reason[1024];
+	struct request r;
+	char *path = NULL;
+	size_t path_len = 0;
+	enum request_path_how made = REQUEST_PATH_JOINED;
 
 	if (explain_headers(a, h, sizeof(h) / sizeof(h[0])))
 		return 1;
 	struct config *cfg = config_load(a->config);
 	if (!cfg)
 		return 1;
+	if (a->nparams) {
+		/* the params as a web server sends them: the policy path
+		 * as the server computes it */
+		char *params[EXPLAIN_MAX_PARAMS + 2];
+		memcpy(params, a->params, a->nparams * sizeof(char *));
+		params[a->nparams] = "REQUEST_METHOD=GET";
+		params[a->nparams + 1] = NULL;
+		if (request_init(&r, params, NULL) != REQUEST_OK) {
+			fprintf(stderr, "corsgate: -p: %s\n",
+				request_strerror(REQUEST_E_NOMEM));
+			config_free(cfg);
+			return 1;
+		}
+		path = request_policy_path(
+		    &r, a->cgi ? REQUEST_FRONT_ACTION : REQUEST_FRONT_FASTCGI,
+		    &path_len, &made);
+		request_free(&r);
+		if (!path) {
+			fprintf(stderr, "corsgate: out of memory\n");
+			config_free(cfg);
+			return 1;
+		}
+	} else {
+		path = strdup(a->path);
+		path_len = path ? strlen(path) : 0;
+		if (!path) {
+			config_free(cfg);
+			return 1;
+		}
+	}
 	req.method.s = a->method;
 	req.method.len = strlen(a->method);
 	req.origin = hdr_str(&h[0]);
 	req.acrm = hdr_str(&h[1]);
 	req.acrh = hdr_str(&h[2]);
 	req.acrpn = hdr_str(&h[3]);
-	const struct cors_policy *pol =
-	    config_lookup(cfg, a->path, strlen(a->path));
+	const struct cors_policy *pol = config_lookup(cfg, path, path_len);
 	cors_decide(pol, &req, &v);
 
 	if (v.status)
@@ -301,7 +368,13 @@ static int cmd_explain(const struct args *a)
 	printf("\n%s (policy %s%s%s; %s)\n", reason,
 	       pol == &cfg->def ? "" : "[path ", pol->pattern,
 	       pol == &cfg->def ? "" : "]", how);
+	if (a->nparams)
+		printf("path %s (from the params: %s)\n", path,
+		       request_path_how_str(made));
+	else
+		printf("path %s\n", path);
 	int rc = cors_allowed(&v) ? 0 : 2;
+	free(path);
 	config_free(cfg);
 	return rc;
 }

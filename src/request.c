@@ -1,6 +1,7 @@
 /* request.c - a request's params, copied. See request.h. */
 #include "request.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -146,6 +147,108 @@ static struct cors_str str_of(const char *v, size_t len)
 	return s;
 }
 
+const char *request_path_how_str(enum request_path_how how)
+{
+	switch (how) {
+	case REQUEST_PATH_JOINED:
+		return "SCRIPT_NAME followed by PATH_INFO";
+	case REQUEST_PATH_SCRIPT_NAME:
+		return "SCRIPT_NAME, which already ends with PATH_INFO";
+	case REQUEST_PATH_PATH_INFO:
+		return "PATH_INFO";
+	}
+	return "unknown";
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Whether uri's path (up to '?' or '#'), percent-decoded, is exactly
+ * a[0..alen) followed by b[0..blen). A %00 or a bad escape never
+ * matches. */
+static bool decoded_is(const char *uri, const char *a, size_t alen,
+		       const char *b, size_t blen)
+{
+	size_t i = 0, total = alen + blen;
+	for (const char *u = uri; *u && *u != '?' && *u != '#'; i++) {
+		int c = (unsigned char)*u++;
+		if (c == '%') {
+			int h = hexval(u[0]), l = h < 0 ? -1 : hexval(u[1]);
+			if (l < 0 || (h == 0 && l == 0))
+				return false;
+			c = h * 16 + l;
+			u += 2;
+		}
+		if (i >= total ||
+		    (unsigned char)(i < alen ? a[i] : b[i - alen]) != c)
+			return false;
+	}
+	return i == total;
+}
+
+/* The policy path from SCRIPT_NAME sn[0..snl) and PATH_INFO pi[0..pil)
+ * (see request_policy_path); uri: REQUEST_URI, looked up through
+ * uri_of(r) only when SCRIPT_NAME already ends with PATH_INFO. Writes
+ * the path's parts' lengths: the path is sn[0..*use_sn) followed by
+ * pi[0..*use_pi). */
+static enum request_path_how path_rule(const struct request *r,
+				       enum request_front front, const char *sn,
+				       size_t snl, const char *pi, size_t pil,
+				       size_t *use_sn, size_t *use_pi)
+{
+	enum request_path_how h = REQUEST_PATH_JOINED;
+
+	if (front == REQUEST_FRONT_ACTION) {
+		snl = 0;
+		h = REQUEST_PATH_PATH_INFO;
+	} else if (pil && snl == 1 && sn[0] == '/' && pi[0] == '/') {
+		snl = 0; /* lighttpd's fix-root-scriptname */
+		h = REQUEST_PATH_PATH_INFO;
+	} else if (pil && snl >= pil && memcmp(sn + snl - pil, pi, pil) == 0) {
+		/* /git/x with /x: the path, or a script /git/x asked for
+		 * /git/x/x? The request line says, when there is one. */
+		const char *uri = request_param(r, "REQUEST_URI");
+		if (!uri || !decoded_is(uri, sn, snl, pi, pil)) {
+			pil = 0;
+			h = REQUEST_PATH_SCRIPT_NAME;
+		}
+	}
+	*use_sn = snl;
+	*use_pi = pil;
+	return h;
+}
+
+char *request_policy_path(const struct request *r, enum request_front front,
+			  size_t *len, enum request_path_how *how)
+{
+	const char *sn = request_param(r, "SCRIPT_NAME");
+	const char *pi = request_param(r, "PATH_INFO");
+	size_t snl, pil;
+	enum request_path_how h =
+	    path_rule(r, front, sn ? sn : "", sn ? strlen(sn) : 0, pi ? pi : "",
+		      pi ? strlen(pi) : 0, &snl, &pil);
+	char *path = malloc(snl + pil + 1);
+	if (path == NULL)
+		return NULL;
+	if (snl)
+		memcpy(path, sn, snl);
+	if (pil)
+		memcpy(path + snl, pi, pil);
+	path[snl + pil] = '\0';
+	*len = snl + pil;
+	if (how)
+		*how = h;
+	return path;
+}
+
 enum request_err request_init(struct request *r, char *const *params,
 			      const struct request_io *io)
 {
@@ -196,14 +299,18 @@ enum request_err request_init(struct request *r, char *const *params,
 	if (io)
 		r->io = *io;
 
-	/* the path: SCRIPT_NAME followed by PATH_INFO */
+	/* the policy path, in the block (request_policy_path's rule) */
+	size_t snl, pil;
+	path_rule(r, REQUEST_FRONT_FASTCGI,
+		  val[K_SCRIPT_NAME] ? val[K_SCRIPT_NAME] : "",
+		  vlen[K_SCRIPT_NAME], val[K_PATH_INFO] ? val[K_PATH_INFO] : "",
+		  vlen[K_PATH_INFO], &snl, &pil);
 	r->path = p;
-	if (vlen[K_SCRIPT_NAME])
-		memcpy(p, val[K_SCRIPT_NAME], vlen[K_SCRIPT_NAME]);
-	if (vlen[K_PATH_INFO])
-		memcpy(p + vlen[K_SCRIPT_NAME], val[K_PATH_INFO],
-		       vlen[K_PATH_INFO]);
-	r->path_len = vlen[K_SCRIPT_NAME] + vlen[K_PATH_INFO];
+	if (snl)
+		memcpy(p, val[K_SCRIPT_NAME], snl);
+	if (pil)
+		memcpy(p + snl, val[K_PATH_INFO], pil);
+	r->path_len = snl + pil;
 	p[r->path_len] = '\0';
 
 	r->cors.origin = str_of(val[K_ORIGIN], vlen[K_ORIGIN]);

@@ -72,7 +72,8 @@ struct request {
 	size_t params_bytes; /* sum of the names' and values' lengths */
 
 	const char *method; /* REQUEST_METHOD, never NULL after init */
-	char *path;	    /* SCRIPT_NAME followed by PATH_INFO, in env's block */
+	char *path;	    /* the policy path (request_policy_path's rule), in
+			       env's block */
 	size_t path_len;
 
 	/* The CORS facts, views into env's strings. */
@@ -88,6 +89,41 @@ struct request {
  * still answers 400 through r->io. */
 enum request_err request_init(struct request *r, char *const *params,
 			      const struct request_io *io);
+
+/* Which front a request came through, for its policy path. */
+enum request_front {
+	REQUEST_FRONT_FASTCGI, /* the web server's FastCGI params */
+	REQUEST_FRONT_ACTION,  /* CGI mode: run as an Apache Action handler,
+				  corsgate's own SCRIPT_NAME in the params */
+};
+
+/* How a policy path was formed from the params. */
+enum request_path_how {
+	REQUEST_PATH_JOINED,	  /* SCRIPT_NAME followed by PATH_INFO */
+	REQUEST_PATH_SCRIPT_NAME, /* SCRIPT_NAME, which already ends with
+				     PATH_INFO (nginx: fastcgi_params sets
+				     SCRIPT_NAME to the whole path and a
+				     regex location sets PATH_INFO) */
+	REQUEST_PATH_PATH_INFO,	  /* PATH_INFO alone (CGI mode: the Action
+				     handler's PATH_INFO is the URL path;
+				     or SCRIPT_NAME is "/") */
+};
+
+/* A static English phrase for how. Never NULL. */
+const char *request_path_how_str(enum request_path_how how);
+
+/* The policy path of r: the path the browser asked for, decoded, as the
+ * web server hands it over - the same rule for every front and server
+ * (nginx with or without fastcgi_split_path_info or a regex PATH_INFO,
+ * lighttpd, Apache, CGI mode). FASTCGI: SCRIPT_NAME followed by
+ * PATH_INFO, except that a SCRIPT_NAME that already ends with PATH_INFO
+ * is taken alone (unless REQUEST_URI, percent-decoded, shows the path
+ * really repeats), and a SCRIPT_NAME of "/" before a PATH_INFO starting
+ * with '/' is left out. ACTION: PATH_INFO. REQUEST_URI is never the path
+ * itself. Returns a NUL-terminated string to free(), its length in *len,
+ * how it was formed in *how (how may be NULL); NULL when out of memory. */
+char *request_policy_path(const struct request *r, enum request_front front,
+			  size_t *len, enum request_path_how *how);
 
 /* The value of param name, or NULL when absent. The string is owned by r. */
 const char *request_param(const struct request *r, const char *name);

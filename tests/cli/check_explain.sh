@@ -5,11 +5,15 @@
 : "${CORSGATE:?set CORSGATE to the corsgate binary}"
 D=$(mktemp -d)
 cleanup_add "rm -rf '$D'"
+# The example policy, its cgi_root (/var/www/cgi-bin, which need not exist
+# here: it is resolved when the policy loads) pointed at $D.
+EX=$D/cors.ini
+sed "s|^cgi_root = /var/www/cgi-bin$|cgi_root = $D|" etc/cors.ini >"$EX"
 
 # --- check -------------------------------------------------------------
-out=$($CORSGATE check -c etc/cors.ini 2>&1); rc=$?
+out=$($CORSGATE check -c "$EX" 2>&1); rc=$?
 check_eq "check: example policy exit 0" 0 "$rc"
-check_eq "check: example policy says ok" "etc/cors.ini: ok" "$out"
+check_eq "check: example policy says ok" "$EX: ok" "$out"
 
 cat >"$D/bad.ini" <<'INI'
 [cors]
@@ -41,8 +45,8 @@ out=$($CORSGATE check -c "$D/nope.ini" 2>&1); rc=$?
 check_eq "check: missing file exit 1" 1 "$rc"
 check_contains "check: missing file named" "$out" "$D/nope.ini: cannot open"
 
-out=$(CORSGATE_CONFIG=etc/cors.ini $CORSGATE check 2>&1); rc=$?
-check_eq "check: CORSGATE_CONFIG is the default file" "0 etc/cors.ini: ok" "$rc $out"
+out=$(CORSGATE_CONFIG="$EX" $CORSGATE check 2>&1); rc=$?
+check_eq "check: CORSGATE_CONFIG is the default file" "0 $EX: ok" "$rc $out"
 
 # --- explain: the reference exchange -------------------------------------
 cat >"$D/ref.ini" <<'INI'
@@ -84,20 +88,20 @@ out=$($CORSGATE explain -c "$D/ref.ini" -X OPTIONS -H 'Origin: http://x.com' \
 check_eq "explain: PATCH refused exit 2" 2 "$rc"
 check_contains "explain: PATCH reason" "$out" "refused: method PATCH not in allow_methods"
 
-out=$($CORSGATE explain -c etc/cors.ini -H 'Origin: https://shop.example.com' /orders); rc=$?
+out=$($CORSGATE explain -c "$EX" -H 'Origin: https://shop.example.com' /orders); rc=$?
 check_eq "explain: wildcard match exit 0" 0 "$rc"
 check_contains "explain: wildcard match reason" "$out" "allowed: origin matches https://*.example.com"
 check_contains "explain: credentials" "$out" "Access-Control-Allow-Credentials: true"
 
-out=$($CORSGATE explain -c etc/cors.ini -H 'Origin: https://example.com' /orders); rc=$?
+out=$($CORSGATE explain -c "$EX" -H 'Origin: https://example.com' /orders); rc=$?
 check_eq "explain: apex refused exit 2" 2 "$rc"
 
-out=$($CORSGATE explain -c etc/cors.ini -H 'Origin: https://evil.test' /api/items); rc=$?
+out=$($CORSGATE explain -c "$EX" -H 'Origin: https://evil.test' /api/items); rc=$?
 check_eq "explain: [path /api/*] star exit 0" "0" "$rc"
 check_contains "explain: [path /api/*] answers star" "$out" "Access-Control-Allow-Origin: *"
 check_contains "explain: names the path policy" "$out" "policy [path /api/*]"
 
-out=$($CORSGATE explain -c etc/cors.ini -X OPTIONS -H 'Origin: https://evil.test' -H 'Access-Control-Request-Method: PUT' /internal/x); rc=$?
+out=$($CORSGATE explain -c "$EX" -X OPTIONS -H 'Origin: https://evil.test' -H 'Access-Control-Request-Method: PUT' /internal/x); rc=$?
 check_eq "explain: disabled path exit 0" 0 "$rc"
 check_lacks "explain: disabled path adds nothing" "$out" "Access-Control-"
 check_contains "explain: disabled reason" "$out" "disabled: enabled = false for /internal/*"
@@ -111,6 +115,48 @@ out=$($CORSGATE explain -c "$D/block.ini" -X POST -H 'Origin: https://b.com' /x)
 check_eq "explain: blocked actual exit 2" 2 "$rc"
 check_contains "explain: blocked actual is answered 403" "$out" "Status: 403 Forbidden"
 check_contains "explain: blocked actual: script does not run" "$out" "the script does not run"
+
+# --- explain -p: the params a web server sends, the server's path rule ----
+cat >"$D/git.ini" <<'INI'
+[cors]
+allow_origin = https://app.example.com
+[path /git/*]
+allow_origin = https://git.example
+[path /git/demo.git/info/refs]
+allow_origin = https://exact.example
+INI
+# git's nginx recipe: fastcgi_params' SCRIPT_NAME is the whole path, the
+# regex sets PATH_INFO
+out=$($CORSGATE explain -c "$D/git.ini" -H 'Origin: https://exact.example' \
+	-p SCRIPT_NAME=/git/demo.git/info/refs -p PATH_INFO=/demo.git/info/refs \
+	-p 'REQUEST_URI=/git/demo.git/info/refs?service=git-upload-pack'); rc=$?
+check_eq "explain -p: git's recipe: allowed by the exact [path]" 0 "$rc"
+check_contains "explain -p: git's recipe: the exact policy" "$out" \
+	"policy [path /git/demo.git/info/refs]"
+check_contains "explain -p: prints the path matched and how" "$out" \
+	"path /git/demo.git/info/refs (from the params: SCRIPT_NAME, which already ends with PATH_INFO)"
+out=$($CORSGATE explain -c "$D/git.ini" -H 'Origin: https://exact.example' \
+	-p SCRIPT_NAME=/git -p PATH_INFO=/demo.git/info/refs); rc=$?
+check_eq "explain -p: SCRIPT_NAME=/git: the same path" \
+	"0 path /git/demo.git/info/refs (from the params: SCRIPT_NAME followed by PATH_INFO)" \
+	"$rc $(printf '%s\n' "$out" | tail -n 1)"
+out=$($CORSGATE explain -c "$D/git.ini" --cgi -H 'Origin: https://exact.example' \
+	-p SCRIPT_NAME=/corsgate/corsgate.cgi -p PATH_INFO=/git/demo.git/info/refs); rc=$?
+check_eq "explain --cgi: the Action's PATH_INFO" \
+	"0 path /git/demo.git/info/refs (from the params: PATH_INFO)" \
+	"$rc $(printf '%s\n' "$out" | tail -n 1)"
+out=$($CORSGATE explain -c "$D/git.ini" /git/demo.git/HEAD); rc=$?
+check_eq "explain PATH: prints the path" "path /git/demo.git/HEAD" \
+	"$(printf '%s\n' "$out" | tail -n 1)"
+out=$($CORSGATE explain -c "$D/git.ini" -p SCRIPT_NAME=/x /x 2>&1); rc=$?
+check_eq "explain: PATH and -p both: exit 1" 1 "$rc"
+out=$($CORSGATE explain -c "$D/git.ini" -p SCRIPT_NAME 2>&1); rc=$?
+check_eq "explain: -p without '=': exit 1" 1 "$rc"
+check_contains "explain: -p without '=': says so" "$out" "expected NAME=value"
+out=$($CORSGATE explain -c "$D/git.ini" --cgi /x 2>&1); rc=$?
+check_eq "explain: --cgi without -p: exit 1" 1 "$rc"
+out=$($CORSGATE check -p A=b 2>&1); rc=$?
+check_eq "explain-only -p on check exit 1" 1 "$rc"
 
 # --- usage -----------------------------------------------------------------
 out=$($CORSGATE explain -c "$D/bad.ini" / 2>&1); rc=$?

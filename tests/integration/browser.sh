@@ -359,7 +359,6 @@ front_apache_cgi() {
 	start_apache "$1" "$_ap" "LoadModule cgid_module $_m/mod_cgid.so
 LoadModule actions_module $_m/mod_actions.so
 LoadModule mime_module $_m/mod_mime.so
-LoadModule env_module $_m/mod_env.so
 TypesConfig /dev/null
 ScriptSock \"$H_DIR/$1/cgid.sock\"
 CustomLog \"$H_DIR/$1/access.log\" \"%r %>s\"

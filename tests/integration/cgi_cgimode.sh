@@ -60,11 +60,36 @@ printf '[gateway]\ncgi_root = %s\n[cors]\nallow_origin = http://other.example\n'
 	"$D/api2" >"$H_DIR/other.ini"
 chmod -R a+rX "$D"
 
+# A user's site, /~alice/ (mod_userdir): the same two parts, the Action
+# with /~alice as the example says, the policy on /~alice/api/*.
+U=$H_DIR/users/alice/public_html
+mkdir -p "$U/corsgate" "$U/api"
+part1 >"$U/corsgate/.htaccess"
+part2 | sed 's|^Action corsgate /corsgate/corsgate.cgi$|Action corsgate /~alice/corsgate/corsgate.cgi|' \
+	>"$U/api/.htaccess"
+check_contains "example part 2: the ~USER Action" "$(cat "$EX")" \
+	"Action corsgate /~USER/corsgate/corsgate.cgi"
+cp "$CORSGATE" "$U/corsgate/corsgate.cgi"
+cp "$H_CGI/vary.sh" "$U/api/"
+printf '[gateway]\ncgi_root = %s\n[cors]\nallow_origin = https://app.example.com\n[path /~alice/api/*]\nallow_origin = https://alice.example\nallow_methods = PUT\n' \
+	"$U/api" >"$U/corsgate/cors.ini"
+chmod -R a+rX "$H_DIR/users"
+cp "$H_CGI/post.php" "$D/api/post.php" 2>/dev/null || {
+	printf '#!/usr/bin/php-cgi\n<?php\nheader("Content-Type: text/plain");\necho "php name=", $_POST["name"] ?? "-", "\\n";\necho "php cookie=", $_COOKIE["session"] ?? "-", "\\n";\n' >"$D/api/post.php"
+}
+chmod 755 "$D/api/post.php"
+
 _hm=/usr/lib/apache2/modules
 start_apache cm "$PORT" "LoadModule cgid_module $_hm/mod_cgid.so
 LoadModule actions_module $_hm/mod_actions.so
 LoadModule mime_module $_hm/mod_mime.so
-LoadModule env_module $_hm/mod_env.so
+LoadModule userdir_module $_hm/mod_userdir.so
+UserDir $H_DIR/users/*/public_html
+<Directory \"$H_DIR/users\">
+    AllowOverride FileInfo AuthConfig Limit Options=ExecCGI
+    Require all granted
+    AddHandler cgi-script .cgi
+</Directory>
 TypesConfig /etc/mime.types
 ScriptSock $H_DIR/cm/cgid.sock
 # a shared host: .htaccess may set handlers, ExecCGI, access, SetEnv;
@@ -137,8 +162,32 @@ check_eq "SetEnv CORSGATE_CONFIG: one Allow-Origin" 1 \
 	"$(h_count "$r" Access-Control-Allow-Origin)"
 
 # ---- around corsgate ----
-check_eq "Options -ExecCGI: Apache runs no program of /api/ itself" 403 \
-	"$(h_status GET "$URL/api/direct.cgi")"
+r=$(h_http GET "$URL/api/direct.cgi" 'Origin: http://x.com')
+check_contains "SetHandler: a .cgi in /api/ runs through corsgate, not around it" \
+	"$(h_headers "$r")" "Access-Control-Allow-Origin: http://x.com"
+
+# ---- php-cgi: a #! line and mode 755; Apache's Action sets REDIRECT_STATUS ----
+r=$(curl -s -i --max-time 20 -H 'Origin: http://x.com' -H 'Cookie: session=cm' \
+	--data 'name=ada' "$URL/api/post.php" | tr -d '\r')
+check_contains "php-cgi in CGI mode: POST" "$(h_body "$r")" "php name=ada"
+check_contains "php-cgi in CGI mode: cookie" "$(h_body "$r")" "php cookie=cm"
+check_contains "php-cgi in CGI mode: Allow-Origin" "$(h_headers "$r")" \
+	"Access-Control-Allow-Origin: http://x.com"
+
+# ---- CGIPassAuth On (part 1): Authorization reaches the script ----
+b=$(h_body "$(h_http GET "$URL/api/env.sh" 'Authorization: Basic dTpw')")
+check_contains "CGIPassAuth: HTTP_AUTHORIZATION for the script" "$b" \
+	"HTTP_AUTHORIZATION=Basic dTpw
+"
+
+# ---- a ~user site: /~alice in the Action and in [path] ----
+r=$(h_http GET "$URL/~alice/api/vary.sh" 'Origin: https://alice.example')
+check_contains "~user: the script runs" "$(h_body "$r")" "my own Vary"
+check_contains "~user: [path /~alice/api/*] applies" "$(h_headers "$r")" \
+	"Access-Control-Allow-Origin: https://alice.example"
+r=$(h_http OPTIONS "$URL/~alice/api/vary.sh" 'Origin: https://alice.example' \
+	'Access-Control-Request-Method: PUT')
+check_contains "~user: preflight answered by corsgate" "$r" "HTTP/1.1 204"
 r=$(h_http GET "$URL/corsgate/corsgate.cgi?check")
 check_contains "corsgate.cgi called directly: 500" "$r" "HTTP/1.1 500"
 check_contains "corsgate.cgi called directly: says why" "$(h_body "$r")" \

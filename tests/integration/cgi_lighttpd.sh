@@ -46,6 +46,43 @@ check_contains "lighttpd: subdirectory script's answer rewritten" "$r" \
 r=$(h_http GET "$URL/sub/deeper/nope.sh")
 check_contains "lighttpd: missing script in a subdirectory: 404" "$r" "HTTP/1.1 404"
 
+# php-cgi: a .php file with its #! line and mode 755 is a script like any
+# other; lighttpd passes the REDIRECT_STATUS php-cgi wants.
+h_script post.php <<'PHP'
+#!/usr/bin/php-cgi
+<?php
+setcookie("seen", "yes");
+header("Content-Type: text/plain");
+echo "php name=", $_POST["name"] ?? "-", " cookie=", $_COOKIE["session"] ?? "-", "\n";
+PHP
+r=$(curl -s -i --max-time 20 -H 'Origin: https://app.example.com' -H 'Cookie: session=lt' \
+	--data 'name=ada' "$URL/post.php" | tr -d '\r')
+check_contains "lighttpd: php-cgi POST and cookie" "$(h_body "$r")" "php name=ada cookie=lt"
+check_contains "lighttpd: php-cgi: its Set-Cookie" "$(h_headers "$r")" "Set-Cookie: seen=yes"
+check_contains "lighttpd: php-cgi: Allow-Origin" "$(h_headers "$r")" \
+	"Access-Control-Allow-Origin: https://app.example.com"
+
+# lighttpd under a prefix ("/api/" and "/api"): SCRIPT_NAME is the script,
+# PATH_INFO what follows; the policy path is the whole path asked for, so
+# an exact [path] on it applies.
+mkdir -p "$H_CGI/api"
+cp "$H_CGI/env.sh" "$H_CGI/api/env.sh"
+h_policy "$H_DIR/prefix.ini" '[path /api/env.sh/more]
+allow_origin = https://exact.example'
+for prefix in /api/ /api; do
+	P2=$(free_port)
+	site=$(h_lighttpd_site "$H_DIR/lt-prefix.sock" "$CORSGATE -c $H_DIR/prefix.ini --allow-root" |
+		sed "s|fastcgi.server += ( \"/\" =>|fastcgi.server += ( \"$prefix\" =>|")
+	check_contains "lighttpd prefix $prefix: the example rewritten" "$site" "( \"$prefix\" =>"
+	start_lighttpd "lt$(echo "$prefix" | tr / _)" "$P2" "$site" || continue
+	r=$(h_http GET "http://127.0.0.1:$P2/api/env.sh/more" 'Origin: https://exact.example')
+	check_contains "lighttpd prefix $prefix: the script runs" "$(h_body "$r")" "SCRIPT_NAME=/api/env.sh
+"
+	check_contains "lighttpd prefix $prefix: the exact [path] applies" "$(h_headers "$r")" \
+		"Access-Control-Allow-Origin: https://exact.example"
+	h_kill "$(cat "$H_DIR/lt$(echo "$prefix" | tr / _)/pid")"
+done
+
 r=$(h_http GET "$URL/missing.sh" 'Origin: https://app.example.com')
 check_contains "lighttpd: missing script: 404" "$r" "HTTP/1.1 404"
 check_contains "lighttpd: missing script: corsgate's answer" "$(h_body "$r")" \

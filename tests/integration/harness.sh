@@ -335,6 +335,7 @@ LoadModule authz_core_module $_hm/mod_authz_core.so
 LoadModule proxy_module $_hm/mod_proxy.so
 LoadModule proxy_fcgi_module $_hm/mod_proxy_fcgi.so
 LoadModule alias_module $_hm/mod_alias.so
+LoadModule env_module $_hm/mod_env.so
 DocumentRoot "$_hd/docroot"
 EOF
 		[ "$(id -u)" = 0 ] && printf 'User www-data\nGroup www-data\n'
@@ -474,7 +475,7 @@ if [ "$(basename "$0")" = harness.sh ]; then
 		if command -v "$t" >/dev/null 2>&1; then pass "$t installed"; else
 			fail "$t installed"; fi
 	done
-	for m in mod_mpm_event mod_authz_core mod_proxy mod_proxy_fcgi mod_alias; do
+	for m in mod_mpm_event mod_authz_core mod_proxy mod_proxy_fcgi mod_alias mod_env; do
 		check_eq "apache module $m" yes \
 			"$([ -f "/usr/lib/apache2/modules/$m.so" ] && echo yes || echo no)"
 	done

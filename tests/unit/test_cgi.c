@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -190,6 +191,19 @@ static int setup(void **state)
 	       "#!/bin/sh\nprintf 'HTTP/1.1 202 Accepted\\r\\n"
 	       "Content-Type: text/plain\\r\\n\\r\\nnph\\n'\n",
 	       0755);
+	script("nph-cgipm.sh",
+	       "#!/bin/sh\nprintf 'HTTP/1.1 201 Created\\r\\nServer: cmdline"
+	       "\\r\\nStatus: 201 Created\\r\\n"
+	       "Content-Type: text/plain\\r\\n\\r\\nmade\\n'\n",
+	       0755);
+	script("nph-disagree.sh",
+	       "#!/bin/sh\nprintf 'HTTP/1.1 200 OK\\r\\nStatus: 404\\r\\n"
+	       "Content-Type: text/plain\\r\\n\\r\\nx\\n'\n",
+	       0755);
+	script("alert.sh",
+	       "#!/bin/sh\nprintf '<b>Security Alert!</b> The PHP CGI cannot "
+	       "be accessed directly.\\n\\n<p>more</p>\\n'\n",
+	       0755);
 	snprintf(path, sizeof(path), "%s/sub", root);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/escape.sh", root);
@@ -210,9 +224,14 @@ static int teardown(void **state)
 static struct config_gateway gateway(void)
 {
 	static char *pass[] = {"PATH", NULL};
+	static char real[PATH_MAX];
+	static struct config_cgi_root entry;
 	struct config_gateway g;
 	memset(&g, 0, sizeof(g));
-	g.cgi_root = root;
+	assert_non_null(realpath(root, real));
+	entry = (struct config_cgi_root){root, real, true, 2};
+	g.cgi_roots = &entry;
+	g.ncgi_roots = 1;
 	g.pass_env = pass;
 	g.npass_env = 1;
 	g.max_body = 4 * 1024 * 1024;
@@ -366,6 +385,12 @@ static void test_cgi_nph_and_default_type(void **state)
 	assert_non_null(strstr(m.out, "Status: 202 Accepted\r\n"));
 	assert_non_null(strstr(m.out, "\r\n\r\nnph\n"));
 	free(m.out);
+	/* CGI.pm's nph: the status line and an agreeing Status header */
+	assert_int_equal(run("nph-cgipm.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "Status: 201 Created\r\n"));
+	assert_null(strstr(m.out, "Status: 201 Created\r\nStatus"));
+	assert_non_null(strstr(m.out, "\r\n\r\nmade\n"));
+	free(m.out);
 	assert_int_equal(run("notype.sh", get, "", 0, &g, &v, &m), 0);
 	assert_non_null(
 	    strstr(m.out, "Content-Type: application/octet-stream\r\n"));
@@ -389,6 +414,14 @@ static void test_cgi_errors(void **state)
 	    {"sub", 403, "not a regular file"},
 	    {"badinterp.sh", 502, "No such file or directory"},
 	    {"early.sh", 502, "ended before the end of its headers"},
+	    {"nph-disagree.sh", 502,
+	     "nph-disagree.sh: bad output: an nph- script's Status header "
+	     "disagrees with its status line, line 2: \"Status: 404\\r\\n"},
+	    {"alert.sh", 502,
+	     "alert.sh: bad output: a header line without ':', line 1: "
+	     "\"<b>Security Alert!</b> The PHP CGI cannot be accessed "
+	     "directly.\\n\\n<p>more</p>\\n\"; expected \"Name: value\" "
+	     "header lines"},
 	    {"../../etc/passwd", 403, "outside cgi_root"},
 	};
 	struct config_gateway g = gateway();
@@ -410,12 +443,92 @@ static void test_cgi_errors(void **state)
 		}
 		free(m.out);
 	}
-	g.cgi_root = NULL;
+	g.ncgi_roots = 0;
 	assert_int_equal(run("env.sh", get, "", 0, &g, &v, &m), 0);
 	assert_non_null(strstr(m.out, "Status: 500 "));
 	assert_non_null(strstr(logged, "cgi_root is not set"));
 	free(m.out);
 	cgi_reap_wait(false);
+	assert_true(no_children());
+}
+
+/* cgi_root as a list: a directory entry and a program entry outside it,
+ * reached directly or through a symlink inside the directory; a sibling of
+ * the program stays refused, and the log says how to allow it. */
+static void test_cgi_root_list_with_a_program(void **state)
+{
+	(void)state;
+	char out[64], prog[128], other[128], link[256], prog_real[PATH_MAX];
+	snprintf(out, sizeof(out), "/tmp/corsgate-prog-XXXXXX");
+	assert_non_null(mkdtemp(out));
+	snprintf(prog, sizeof(prog), "%s/prog.sh", out);
+	snprintf(other, sizeof(other), "%s/other.sh", out);
+	const char *files[] = {prog, other};
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "we");
+		assert_non_null(f);
+		fputs("#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+		      "echo program ran\n",
+		      f);
+		fclose(f);
+		chmod(files[i], 0755);
+	}
+	snprintf(link, sizeof(link), "%s/prog-link", root);
+	assert_int_equal(symlink(prog, link), 0);
+	snprintf(link, sizeof(link), "%s/other-link", root);
+	assert_int_equal(symlink(other, link), 0);
+	assert_non_null(realpath(prog, prog_real));
+
+	struct config_gateway g = gateway();
+	struct config_cgi_root entries[2] = {g.cgi_roots[0],
+					     {prog, prog_real, false, 3}};
+	g.cgi_roots = entries;
+	g.ncgi_roots = 2;
+	struct cors_verdict v = allowed_verdict();
+	struct mem m;
+	char rel[160];
+	struct {
+		const char *name;
+		int status;
+	} rows[] = {
+	    {"prog-link", 200}, /* the program, through a symlink */
+	    {NULL, 200},	/* the program, named directly */
+	    {"other-link", 403},
+	    {"env.sh", 200}, /* the directory entry still counts */
+	};
+	snprintf(rel, sizeof(rel), "..%s", prog + 4); /* ../corsgate-prog-X */
+	rows[1].name = rel;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char want[32];
+		assert_int_equal(run(rows[i].name, get, "", 0, &g, &v, &m), 0);
+		snprintf(want, sizeof(want), "Status: %d ", rows[i].status);
+		if (strncmp(m.out, want, strlen(want)) != 0) {
+			print_error("%s: got\n%s\nlog: %s\n", rows[i].name,
+				    m.out, logged);
+			fail();
+		}
+		free(m.out);
+	}
+	/* the refusal's log line: requested path, resolved path, the line
+	 * to add */
+	assert_int_equal(run("other-link", get, "", 0, &g, &v, &m), 0);
+	char want[3 * PATH_MAX], other_real[PATH_MAX];
+	assert_non_null(realpath(other, other_real));
+	snprintf(want, sizeof(want),
+		 "GET %s/other-link: outside cgi_root (after resolving "
+		 "symlinks) (resolves to %s; to run it, add to [gateway]: "
+		 "cgi_root = %s/other-link): answered 403",
+		 root, other_real, root);
+	if (!strstr(logged, want)) {
+		print_error("want: %s\nlog: %s\n", want, logged);
+		fail();
+	}
+	/* the answer does not tell the client where the file is */
+	assert_null(strstr(m.out, out));
+	free(m.out);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", out);
+	assert_int_equal(system(cmd), 0);
 	assert_true(no_children());
 }
 
@@ -878,6 +991,7 @@ int main(void)
 	    cmocka_unit_test(test_cgi_rewrites_headers),
 	    cmocka_unit_test(test_cgi_nph_and_default_type),
 	    cmocka_unit_test(test_cgi_errors),
+	    cmocka_unit_test(test_cgi_root_list_with_a_program),
 	    cmocka_unit_test(test_cgi_body_limits),
 	    cmocka_unit_test(test_cgi_write_before_read),
 	    cmocka_unit_test(test_cgi_timeout_kills),

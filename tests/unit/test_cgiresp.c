@@ -173,8 +173,29 @@ static const struct row rows[] = {
      CGIRESP_E_NPH, 0, NULL},
     {"nph HTTP/2", "HTTP/2 200 OK\n\n", true, BAD, CGIRESP_E_NPH, 0, NULL},
     {"nph bad code", "HTTP/1.1 2000 OK\n\n", true, BAD, CGIRESP_E_NPH, 0, NULL},
-    {"nph plus Status header refused", "HTTP/1.1 200 OK\nStatus: 404\n\n", true,
-     BAD, CGIRESP_E_STATUS, 0, NULL},
+    /* nph as CGI.pm writes it: a status line and an agreeing Status */
+    {"nph CGI.pm: status line and Status",
+     "HTTP/1.1 201 Created\r\nServer: cmdline\r\nStatus: 201 Created\r\n"
+     "Content-Type: a/b\r\n\r\n",
+     true, 81, 0, 201,
+     "Status: 201 Created\r\nServer: cmdline\r\nContent-Type: a/b\r\n" CORS_OUT
+     "Vary: Origin\r\n\r\n"},
+    {"nph agreeing Status: the status line's reason kept",
+     "HTTP/1.0 302 Found\nStatus: 302 Moved\nLocation: /x\n\n", true, 51, 0,
+     302,
+     "Status: 302 Found\r\nLocation: /x\r\n" CORS_OUT "Vary: Origin\r\n\r\n"},
+    {"nph Status disagreeing with the status line",
+     "HTTP/1.1 200 OK\nStatus: 404\n\n", true, BAD, CGIRESP_E_NPH_STATUS, 0,
+     NULL},
+    {"nph Status agreeing, repeated",
+     "HTTP/1.1 200 OK\nStatus: 200\n"
+     "Status: 200\n\n",
+     true, BAD, CGIRESP_E_STATUS, 0, NULL},
+    {"nph Status malformed", "HTTP/1.1 200 OK\nStatus: 20x\n\n", true, BAD,
+     CGIRESP_E_STATUS, 0, NULL},
+    {"status line from a script not named nph-",
+     "HTTP/1.1 200 OK\nContent-Type: a/b\n\n", false, BAD, CGIRESP_E_NOCOLON, 0,
+     NULL},
 };
 
 static void test_cgiresp_table(void **state)
@@ -346,6 +367,76 @@ static void test_cgiresp_small_output_buffer(void **state)
 			 -1);
 }
 
+/* Bad output described for the log: the line at fault quoted, escaped,
+ * cut, and what was expected. */
+struct describe_row {
+	const char *name;
+	const char *in;
+	bool nph;
+	const char *want; /* the whole description */
+};
+
+static const struct describe_row describe_rows[] = {
+    {"php-cgi's Security Alert page",
+     "<b>Security Alert!</b> The PHP CGI cannot be accessed directly.\n\n"
+     "<p>This PHP CGI binary was compiled with force-cgi-redirect enabled."
+     "  This\nmeans that a page will only be served up",
+     false,
+     "line 1: \"<b>Security Alert!</b> The PHP CGI cannot be accessed "
+     "directly.\\n\\n<p>This PHP CGI binary was compiled with force-cgi-"
+     "redi...\"; expected \"Name: value\" header lines (at least "
+     "Content-Type, Location or Status), then a blank line"},
+    {"the line at fault, not the first",
+     "Content-Type: a/b\r\nX-A: 1\r\nbad line\r\n\r\n", false,
+     "line 3: \"bad line\\r\\n\\r\\n\"; expected \"Name: value\" header "
+     "lines (at least Content-Type, Location or Status), then a blank "
+     "line"},
+    {"control bytes, quotes and high bytes escaped",
+     "X-A: \"q\" \\ \x01\xff\n\n", false,
+     "line 1: \"X-A: \\\"q\\\" \\\\ \\x01\\xff\\n\\n\"; expected \"Name: "
+     "value\" header lines (at least Content-Type, Location or Status), "
+     "then a blank line"},
+    {"nph without a status line", "Content-Type: a/b\n\n", true,
+     "line 1: \"Content-Type: a/b\\n\\n\"; expected an nph- script's status "
+     "line, such as \"HTTP/1.1 200 OK\""},
+    {"nph disagreeing Status", "HTTP/1.1 200 OK\nStatus: 404\n\n", true,
+     "line 2: \"Status: 404\\n\\n\"; expected a Status header with the status "
+     "line's code, or none"},
+};
+
+static void test_cgiresp_describe(void **state)
+{
+	(void)state;
+	int bad = 0;
+	for (size_t i = 0; i < sizeof(describe_rows) / sizeof(describe_rows[0]);
+	     i++) {
+		const struct describe_row *d = &describe_rows[i];
+		struct cgiresp resp;
+		enum cgiresp_err err;
+		char out[1024];
+		size_t len = strlen(d->in);
+		assert_int_equal(cgiresp_parse(d->in, len, d->nph, &resp, &err),
+				 BAD);
+		cgiresp_describe(d->in, len, resp.bad_off, err, d->nph, out,
+				 sizeof(out));
+		if (strcmp(out, d->want) != 0) {
+			print_error("%s:\ngot  %s\nwant %s\n", d->name, out,
+				    d->want);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+	/* a tiny buffer is cut, never overrun; no output at all is said */
+	char small[16];
+	memset(small, 'x', sizeof(small));
+	cgiresp_describe("abc\n\n", 5, 0, CGIRESP_E_NOCOLON, false, small,
+			 sizeof(small));
+	assert_true(strlen(small) < sizeof(small));
+	char out[256];
+	cgiresp_describe("", 0, 0, CGIRESP_E_EOF, false, out, sizeof(out));
+	assert_non_null(strstr(out, "no output; expected"));
+}
+
 static void test_cgiresp_strerror(void **state)
 {
 	(void)state;
@@ -363,6 +454,7 @@ int main(void)
 	    cmocka_unit_test(test_cgiresp_limits),
 	    cmocka_unit_test(test_cgiresp_small_output_buffer),
 	    cmocka_unit_test(test_cgiresp_strerror),
+	    cmocka_unit_test(test_cgiresp_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

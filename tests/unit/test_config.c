@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,16 @@ static const struct bad_case bad_cases[] = {
     {"text after section", "[cors] x\n", 1, "[: text after the section header"},
     {"gateway cgi_root relative", "[gateway]\ncgi_root = cgi-bin\n", 2,
      "cgi_root: 'cgi-bin': expected an absolute path"},
+    {"gateway cgi_root missing",
+     "[gateway]\ncgi_root = /tmp\n"
+     "cgi_root = /usr/bin/env /nonexistent/cgi-bin\n",
+     3, "cgi_root: '/nonexistent/cgi-bin': No such file or directory"},
+    {"gateway cgi_root relative in a list", "[gateway]\ncgi_root = /tmp, x\n",
+     2, "cgi_root: 'x': expected an absolute path"},
+    {"gateway cgi_root not executable", "[gateway]\ncgi_root = /etc/passwd\n",
+     2, "cgi_root: '/etc/passwd': a program entry must be executable"},
+    {"gateway cgi_root device", "[gateway]\ncgi_root = /dev/null\n", 2,
+     "cgi_root: '/dev/null': neither a directory nor a regular file"},
     {"gateway listen bad", "[gateway]\nlisten = 127.0.0.1:9000\n", 2,
      "listen: '127.0.0.1:9000'"},
     {"gateway listen v6 without brackets", "[gateway]\nlisten = tcp:::1:9000\n",
@@ -372,7 +383,8 @@ static void test_config_defaults(void **state)
 	assert_false(p->private_network);
 	assert_int_equal(p->methods.n, 0);
 	assert_string_equal(p->methods.joined, "");
-	assert_null(cfg->gateway.cgi_root);
+	assert_null(cfg->gateway.cgi_roots);
+	assert_int_equal(cfg->gateway.ncgi_roots, 0);
 	config_free(cfg);
 }
 
@@ -476,13 +488,15 @@ static void test_config_lookup_longest_and_exact(void **state)
 static void test_config_gateway(void **state)
 {
 	(void)state;
-	struct config *cfg = load("[gateway]\ncgi_root = /var/www/cgi-bin\n"
+	struct config *cfg = load("[gateway]\ncgi_root = /tmp\n"
 				  "listen = tcp:[::1]:9000\nworkers = 4\n"
 				  "threads = 16\nuser = www-data\n"
 				  "group = www-data\nsocket_mode = 0660\n"
 				  "log_level = warn\n");
 	assert_non_null(cfg);
-	assert_string_equal(cfg->gateway.cgi_root, "/var/www/cgi-bin");
+	assert_int_equal(cfg->gateway.ncgi_roots, 1);
+	assert_string_equal(cfg->gateway.cgi_roots[0].given, "/tmp");
+	assert_true(cfg->gateway.cgi_roots[0].dir);
 	assert_string_equal(cfg->gateway.listen, "tcp:[::1]:9000");
 	assert_int_equal(cfg->gateway.workers, 4);
 	assert_int_equal(cfg->gateway.threads, 16);
@@ -490,6 +504,62 @@ static void test_config_gateway(void **state)
 	assert_string_equal(cfg->gateway.socket_mode, "0660");
 	assert_true(cfg->gateway.log_level_set);
 	assert_int_equal(cfg->gateway.log_level, LOG_LEVEL_WARN);
+	config_free(cfg);
+}
+
+/* cgi_root: repeatable, several entries per line, each resolved when the
+ * policy loads; a directory or one program, matched on resolved paths. */
+static void test_config_cgi_root_list(void **state)
+{
+	(void)state;
+	char sh[PATH_MAX], tmp[PATH_MAX], env[PATH_MAX];
+	assert_non_null(realpath("/bin/sh", sh));
+	assert_non_null(realpath("/tmp", tmp));
+	assert_non_null(realpath("/usr/bin/env", env));
+	struct config *cfg = load("[gateway]\ncgi_root = /tmp, /bin/sh\n"
+				  "cgi_root = /usr/bin/env\n"
+				  "    /tmp/\n");
+	assert_non_null(cfg);
+	const struct config_gateway *g = &cfg->gateway;
+	assert_int_equal(g->ncgi_roots, 3);
+	assert_string_equal(g->cgi_roots[0].given, "/tmp");
+	assert_string_equal(g->cgi_roots[0].real, tmp);
+	assert_true(g->cgi_roots[0].dir);
+	assert_int_equal(g->cgi_roots[0].line, 2);
+	assert_string_equal(g->cgi_roots[1].given, "/bin/sh");
+	assert_string_equal(g->cgi_roots[1].real, sh); /* symlink resolved */
+	assert_false(g->cgi_roots[1].dir);
+	assert_int_equal(g->cgi_roots[2].line, 3);
+	char under[PATH_MAX + 8], sibling[PATH_MAX + 8], prefix[PATH_MAX + 8];
+	snprintf(under, sizeof(under), "%s/a/x.sh", tmp);
+	snprintf(sibling, sizeof(sibling), "%s-not", env);
+	snprintf(prefix, sizeof(prefix), "%sfoo/x.sh", tmp);
+	struct {
+		const char *real;
+		int entry; /* -1: refused */
+	} rows[] = {
+	    {under, 0},	  {tmp, -1}, /* the directory itself */
+	    {prefix, -1},	     /* /tmpfoo is not under /tmp */
+	    {sh, 1},	  {env, 2},  {sibling, -1}, {"/", -1}, {"", -1},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct config_cgi_root *e =
+		    config_cgi_root_match(g, rows[i].real);
+		const struct config_cgi_root *want =
+		    rows[i].entry < 0 ? NULL : &g->cgi_roots[rows[i].entry];
+		if (e != want) {
+			print_error(
+			    "'%s': got entry %ld, want %d\n", rows[i].real,
+			    e ? (long)(e - g->cgi_roots) : -1L, rows[i].entry);
+			fail();
+		}
+	}
+	config_free(cfg);
+	/* "/" allows everything but itself */
+	cfg = load("[gateway]\ncgi_root = /\n");
+	assert_non_null(cfg);
+	assert_non_null(config_cgi_root_match(&cfg->gateway, "/usr/bin/env"));
+	assert_null(config_cgi_root_match(&cfg->gateway, "/"));
 	config_free(cfg);
 }
 
@@ -547,7 +617,18 @@ static void test_config_inline_comments_and_continuations(void **state)
 static void test_config_example_file_loads_clean(void **state)
 {
 	(void)state;
-	struct config *cfg = config_load("etc/cors.ini");
+	/* its cgi_root, /var/www/cgi-bin, need not exist here: the same
+	 * file with /tmp instead */
+	static char text[16384];
+	FILE *f = fopen("etc/cors.ini", "re");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	char *at = strstr(text, "cgi_root = /var/www/cgi-bin\n");
+	assert_non_null(at);
+	memcpy(at, "cgi_root = /tmp            ", 27);
+	struct config *cfg = load(text);
 	assert_non_null(cfg);
 	assert_int_equal(nerrors, 0);
 	assert_int_equal(nwarnings, 0);
@@ -573,6 +654,7 @@ int main(void)
 	    T(test_config_path_overrides_only_what_it_sets),
 	    T(test_config_lookup_longest_and_exact),
 	    T(test_config_gateway),
+	    T(test_config_cgi_root_list),
 	    T(test_config_gateway_script_settings),
 	    T(test_config_inline_comments_and_continuations),
 	    T(test_config_example_file_loads_clean),
