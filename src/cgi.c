@@ -1364,10 +1364,17 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 		rc = CGI_ABORT;
 		break;
 	case RUN_BAD:
-		if (!run.bad_block)
-			log_error("%s: %s: answered 502", run.name,
-				  run.hlen ? cgiresp_strerror(CGIRESP_E_EOF)
-					   : "printed nothing");
+		if (!run.bad_block && run.hlen == 0) {
+			log_error("%s: printed nothing: answered 502",
+				  run.name);
+		} else if (!run.bad_block) {
+			char what[1024];
+			log_error("%s: %s, %s: answered 502", run.name,
+				  cgiresp_strerror(CGIRESP_E_EOF),
+				  cgiresp_describe(run.hbuf, run.hlen, 0,
+						   CGIRESP_E_EOF, run.nph, what,
+						   sizeof(what)));
+		}
 		rc = answer(r, v, 502,
 			    run.bad_block
 				? "bad output from the script"

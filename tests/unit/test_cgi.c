@@ -414,6 +414,8 @@ static void test_cgi_errors(void **state)
 	    {"sub", 403, "not a regular file"},
 	    {"badinterp.sh", 502, "No such file or directory"},
 	    {"early.sh", 502, "ended before the end of its headers"},
+	    /* and what it printed, quoted */
+	    {"early.sh", 502, "line 1: \"Content-Type: text/plain\\n\""},
 	    {"nph-disagree.sh", 502,
 	     "nph-disagree.sh: bad output: an nph- script's Status header "
 	     "disagrees with its status line, line 2: \"Status: 404\\r\\n"},
