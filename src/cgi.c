@@ -58,6 +58,8 @@ extern char **environ;
 
 /* Bytes read from the script or the web server at once. */
 #define CHUNK ((size_t)64 * 1024)
+/* Body bytes on their way to the spool file at once. */
+#define BCHUNK ((size_t)16 * 1024)
 /* Longest line of a script's stderr logged in one piece. */
 #define ERR_LINE 1024
 
@@ -938,12 +940,12 @@ static int pull_body(struct run *run)
 	const struct request_io *io = &run->r->io;
 	run->body_wait = false;
 	for (int rounds = 0; rounds < 64 && want_body(run); rounds++) {
-		size_t want = CHUNK;
+		/* straight into inbuf when it is free, else via bbuf */
+		bool direct = queue_empty(run) && !run->in_dead;
+		char *dst = direct ? run->inbuf : run->bbuf;
+		size_t want = direct ? CHUNK : BCHUNK;
 		if ((long long)want > run->body_left)
 			want = (size_t)run->body_left;
-		/* straight into inbuf when it is free, else via bbuf */
-		char *dst =
-		    queue_empty(run) && !run->in_dead ? run->inbuf : run->bbuf;
 		long got = io->read_some ? io->read_some(io->ctx, dst, want)
 					 : io->read(io->ctx, dst, want);
 		if (got == REQUEST_IO_AGAIN) {
@@ -1332,7 +1334,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	/* one block: inbuf, bbuf, hbuf, wbuf */
 	size_t wlen =
 	    CGIRESP_MAX_BLOCK + 4096 > CHUNK ? CGIRESP_MAX_BLOCK + 4096 : CHUNK;
-	char *mem = malloc(2 * CHUNK + CGIRESP_MAX_BLOCK + CHUNK + wlen);
+	char *mem = malloc(CHUNK + BCHUNK + CGIRESP_MAX_BLOCK + CHUNK + wlen);
 	envp = build_env(r, t, g);
 	if (!mem || !envp) {
 		log_error("%s: out of memory: answered 500", t->filename);
@@ -1341,7 +1343,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	}
 	run.inbuf = mem;
 	run.bbuf = mem + CHUNK;
-	run.hbuf = mem + 2 * CHUNK;
+	run.hbuf = mem + CHUNK + BCHUNK;
 	run.wbuf = run.hbuf + CGIRESP_MAX_BLOCK + CHUNK;
 	int err = spawn(&run, real, envp);
 	if (err) {

@@ -201,7 +201,7 @@ logged "$RCGI/badinterp.sh: cannot run: No such file or directory: answered 502"
 	"bad interpreter (errno named)"
 
 check_eq "exits before the end of its headers: 502" 502 "$(h_status GET "$URL/early.sh")"
-logged "$H_CGI/early.sh: the script ended before the end of its headers: answered 502" \
+logged "$H_CGI/early.sh: the script ended before the end of its headers, line 1: \"Content-Type: text/plain\\r\\n\"" \
 	"exits before the end of its headers"
 
 check_eq "malformed header line: 502" 502 "$(h_status GET "$URL/malformed.sh")"
