@@ -532,17 +532,17 @@ static void reapee_deadline(struct reapee *e, int64_t now)
 			 e->name);
 		kill(-e->pid, SIGTERM);
 		e->stage = RS_TERM;
-		e->deadline = now + CGI_KILL_GRACE * 1000;
+		e->deadline = now + (int64_t)CGI_KILL_GRACE * 1000;
 		break;
 	case RS_TERM:
 		kill(-e->pid, SIGKILL);
 		e->stage = RS_KILL;
-		e->deadline = now + 60 * 1000;
+		e->deadline = now + (int64_t)60 * 1000;
 		break;
 	case RS_KILL:
 		log_error("%s: pid %ld not gone 60 s after SIGKILL", e->name,
 			  (long)e->pid);
-		e->deadline = now + 60 * 1000;
+		e->deadline = now + (int64_t)60 * 1000;
 		break;
 	}
 }
@@ -570,7 +570,7 @@ static void *reaper_thread(void *arg)
 				cap = ncap;
 			}
 		}
-		if (n + reaper.nin <= cap) {
+		if (reaper.nin && n + reaper.nin <= cap) {
 			memcpy(v + n, reaper.in, reaper.nin * sizeof(*v));
 			n += reaper.nin;
 			reaper.nin = 0;
@@ -661,7 +661,7 @@ static int reaper_start(void)
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 128 * 1024);
+	pthread_attr_setstacksize(&attr, (size_t)128 * 1024);
 	int e = pthread_create(&tid, &attr, reaper_thread, NULL);
 	pthread_attr_destroy(&attr);
 	if (e != 0) {

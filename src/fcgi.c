@@ -282,6 +282,7 @@ static int io_err_write(void *ctx, const char *buf, size_t n)
 struct fcgx_stream_data_head {
 	unsigned char *buff;
 	int bufflen;
+	/* cppcheck-suppress unusedStructMember ; there for the layout */
 	unsigned char *mBuff;
 	unsigned char *buffStop;
 };
@@ -521,7 +522,7 @@ static int pairs_feed(struct pairs *p, const unsigned char *s, size_t n)
 			}
 			uint64_t data = (uint64_t)len[0] + len[1];
 			p->total += data;
-			if (p->total > REQUEST_PARAMS_MAX)
+			if (p->total > (uint64_t)REQUEST_PARAMS_MAX)
 				return -1;
 			s += k;
 			n -= k;

@@ -104,10 +104,14 @@ static enum known which(const char *e, size_t len)
  * allocated and freed each time. Blocks over BLOCK_KEEP bytes are not
  * kept. */
 #define BLOCK_KEEP ((size_t)16 * 1024)
-static _Thread_local struct {
+/* (cppcheck does not see the uses through a _Thread_local variable) */
+struct kept_block {
+	/* cppcheck-suppress unusedStructMember */
 	char *p;
+	/* cppcheck-suppress unusedStructMember */
 	size_t size;
-} kept;
+};
+static _Thread_local struct kept_block kept;
 
 /* A block of at least n bytes: the kept one, or a new one. The size is
  * stored in front of it. */
