@@ -29,16 +29,15 @@ LIBS_CORE   = $(shell $(PKG_CONFIG) --libs inih 2>/dev/null || echo -linih)
 LIBS_FCGI   = $(shell $(PKG_CONFIG) --libs fcgi 2>/dev/null || echo -lfcgi)
 LIBS_CMOCKA = $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
-# The pure core, shared by the program and the unit tests.
+# The pure core, listed first when linking; then the fronts.
 CORE  = log origin hdrlist config cors
 # The program: core + the fronts.
 PROG  = $(CORE) $(sort $(basename $(notdir $(filter-out src/main.c $(addprefix src/,$(addsuffix .c,$(CORE))),$(wildcard src/*.c)))))
 TESTS = $(basename $(notdir $(wildcard tests/unit/test_*.c)))
 
-CORE_OBJ = $(addprefix $(B)/obj/,$(addsuffix .o,$(CORE)))
 PROG_OBJ = $(addprefix $(B)/obj/,$(addsuffix .o,$(PROG)))
 
-.PHONY: all check unit test-cli test-integration sanitize deps demo bench \
+.PHONY: all check unit unit-build deps demo bench \
         install uninstall clean lint format
 
 all: $(B)/corsgate
@@ -66,9 +65,11 @@ deps:
 
 unit-build: $(addprefix $(B)/tests/,$(TESTS))
 
-# check = deps, build, every suite, then the sanitizer pass. tests/run.sh
+# check = deps, lint (cppcheck, clang-tidy: any finding fails), build, every
+# suite, then the sanitizer pass. tests/run.sh
 # prints one line per suite and closes with "N passed, N failed".
 check: deps
+	$(MAKE) lint
 	$(MAKE) all unit-build
 	$(MAKE) B=build-san CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	    LDFLAGS='-fsanitize=address,undefined' unit-build

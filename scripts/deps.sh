@@ -9,7 +9,8 @@
 # kept from starting: the tests start their own on loopback ports.
 set -eu
 
-BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi"
+BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi
+       clang-tidy cppcheck"
 TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk chromium
       git gitweb cgit php-cgi libcgi-pm-perl"
 BENCH="fcgiwrap valgrind"

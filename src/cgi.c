@@ -51,6 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gateway.h"
 #include "cgiresp.h"
 #include "log.h"
 
@@ -127,9 +128,9 @@ static bool applies(const struct cors_verdict *v)
 }
 
 static int answer(const struct request *r, const struct cors_verdict *v,
-		  int status, const char *msg)
+		  enum gateway_fail f, const char *msg)
 {
-	return request_answer_error(r, v, status, msg);
+	return gateway_fail(r, v, f, msg);
 }
 
 static const char *param(const struct request *r, const char *name)
@@ -232,11 +233,12 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
 /* ---- finding the script ---------------------------------------------- */
 
 /* Resolves file into real[PATH_MAX] and checks it against the cgi_root
- * entries. Returns 0, or the status to answer with *why set (a short
+ * entries. Returns 0, or -1 with the failure in *f and *why set (a short
  * phrase for the answer) and, when there is more to say, note[0..size)
  * filled for the log line (else note is ""). */
 static int resolve(const struct config_gateway *g, const char *file, char *real,
-		   const char **why, char *note, size_t size)
+		   enum gateway_fail *f, const char **why, char *note,
+		   size_t size)
 {
 	struct stat st;
 
@@ -244,23 +246,28 @@ static int resolve(const struct config_gateway *g, const char *file, char *real,
 	if (g->ncgi_roots == 0) {
 		*why = "[gateway] cgi_root is not set: corsgate runs no "
 		       "script without it";
-		return 500;
+		*f = GATEWAY_F_NO_CGI_ROOT;
+		return -1;
 	}
 	if (!realpath(file, real)) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			*why = "no such script";
-			return 404;
+			*f = GATEWAY_F_NOT_FOUND;
+			return -1;
 		}
 		*why = strerror(errno);
-		return 403;
+		*f = GATEWAY_F_FORBIDDEN;
+		return -1;
 	}
 	if (stat(real, &st) < 0) {
 		*why = strerror(errno);
-		return 403;
+		*f = GATEWAY_F_FORBIDDEN;
+		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		*why = "not a regular file";
-		return 403;
+		*f = GATEWAY_F_FORBIDDEN;
+		return -1;
 	}
 	if (!config_cgi_root_match(g, real)) {
 		*why = "outside cgi_root (after resolving symlinks)";
@@ -270,11 +277,13 @@ static int resolve(const struct config_gateway *g, const char *file, char *real,
 			 " (resolves to %s; to run it, add to [gateway]: "
 			 "cgi_root = %s)",
 			 real, file[0] == '/' ? file : real);
-		return 403;
+		*f = GATEWAY_F_FORBIDDEN;
+		return -1;
 	}
 	if (faccessat(AT_FDCWD, real, X_OK, AT_EACCESS) < 0) {
 		*why = "not executable";
-		return 403;
+		*f = GATEWAY_F_FORBIDDEN;
+		return -1;
 	}
 	return 0;
 }
@@ -457,6 +466,7 @@ struct reapee {
 	int pidfd; /* -1: no pidfd, waitpid(2) at each wake-up */
 	int err;   /* the script's stderr, -1 once closed */
 	enum reap_stage stage;
+	bool hurried;	  /* the worker stops: killed before its deadline */
 	int64_t deadline; /* ms, monotonic */
 	size_t err_total;
 	char name[200];
@@ -527,9 +537,14 @@ static void reapee_deadline(struct reapee *e, int64_t now)
 {
 	switch (e->stage) {
 	case RS_RUNNING:
-		log_warn("%s: still running script_timeout after its answer "
-			 "ended: killing its process group",
-			 e->name);
+		if (e->hurried)
+			log_debug("%s: the worker stops: killing the process "
+				  "group of a script that outlived its answer",
+				  e->name);
+		else
+			log_warn("%s: still running script_timeout after its "
+				 "answer ended: killing its process group",
+				 e->name);
 		kill(-e->pid, SIGTERM);
 		e->stage = RS_TERM;
 		e->deadline = now + (int64_t)CGI_KILL_GRACE * 1000;
@@ -586,8 +601,10 @@ static void *reaper_thread(void *arg)
 		}
 		p[np++] = (struct pollfd){reaper.wake, POLLIN, 0};
 		for (size_t i = 0; i < n; i++) {
-			if (hurry && v[i].stage == RS_RUNNING)
+			if (hurry && v[i].stage == RS_RUNNING) {
 				v[i].deadline = now;
+				v[i].hurried = true;
+			}
 			if (v[i].deadline <= now)
 				reapee_deadline(&v[i], now);
 			if (v[i].deadline < next)
@@ -1311,22 +1328,22 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 			  r->method, t->filename,
 			  request_param(r, "CONTENT_LENGTH"));
 		/* how much body follows is unknown: close afterwards */
-		answer(r, v, 400, "bad Content-Length");
+		answer(r, v, GATEWAY_F_BAD_LENGTH, "bad Content-Length");
 		return CGI_CLOSE;
 	}
 	char note[2 * PATH_MAX + 96];
-	int st = resolve(g, t->filename, real, &why, note, sizeof(note));
-	if (st) {
+	enum gateway_fail fail;
+	if (resolve(g, t->filename, real, &fail, &why, note, sizeof(note)) <
+	    0) {
 		log_error("%s %s: %s%s: answered %d", r->method, t->filename,
-			  why, note, st);
-		return unread(answer(r, v, st, why), len);
+			  why, note, gateway_fail_status(fail));
+		return unread(answer(r, v, fail, why), len);
 	}
 	if (g->max_body > 0 && len > g->max_body) {
 		log_error("%s %s: body of %lld bytes over max_body (%lld): "
 			  "answered 413",
 			  r->method, t->filename, len, g->max_body);
-		return unread(answer(r, v, 413, "request body over max_body"),
-			      len);
+		return unread(answer(r, v, GATEWAY_F_BODY_TOO_BIG, NULL), len);
 	}
 	const char *base = strrchr(t->filename, '/');
 	run.nph = strncmp(base ? base + 1 : t->filename, "nph-", 4) == 0;
@@ -1338,7 +1355,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	envp = build_env(r, t, g);
 	if (!mem || !envp) {
 		log_error("%s: out of memory: answered 500", t->filename);
-		rc = answer(r, v, 500, "out of memory");
+		rc = answer(r, v, GATEWAY_F_NO_MEMORY, NULL);
 		goto out;
 	}
 	run.inbuf = mem;
@@ -1349,7 +1366,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	if (err) {
 		log_error("%s: cannot run: %s: answered 502", real,
 			  strerror(err));
-		rc = answer(r, v, 502, "the script cannot be run");
+		rc = answer(r, v, GATEWAY_F_SPAWN, NULL);
 		goto out;
 	}
 	switch (pump(&run)) {
@@ -1377,15 +1394,15 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 						   CGIRESP_E_EOF, run.nph, what,
 						   sizeof(what)));
 		}
-		rc = answer(r, v, 502,
-			    run.bad_block
-				? "bad output from the script"
-				: "the script ended before its headers");
+		rc = answer(r, v,
+			    run.bad_block ? GATEWAY_F_BAD_OUTPUT
+					  : GATEWAY_F_EARLY_END,
+			    NULL);
 		break;
 	case RUN_TIMEOUT:
 		log_error("%s: timed out after %lds: answered 504", run.name,
 			  g->script_timeout);
-		rc = answer(r, v, 504, "the script timed out");
+		rc = answer(r, v, GATEWAY_F_TIMEOUT, NULL);
 		break;
 	}
 	err_line_flush(&run);

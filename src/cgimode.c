@@ -28,6 +28,7 @@
 #include "cgi.h"
 #include "config.h"
 #include "cors.h"
+#include "gateway.h"
 #include "log.h"
 #include "request.h"
 
@@ -158,84 +159,78 @@ static size_t split_extra(const char *translated, const char *uri_path,
 	return extra;
 }
 
+/* The script of an Action handler's request (gateway_front.script):
+ * PATH_TRANSLATED, cut back to the file; the script sees itself as the
+ * CGI program. */
+struct action {
+	char script[PATH_MAX];
+	char *over[4];
+};
+
+static void action_free(struct action *a)
+{
+	for (int i = 0; i < 3; i++) {
+		free(a->over[i]);
+		a->over[i] = NULL;
+	}
+}
+
+static int find_script(void *ctx, const struct request *r, const char *path,
+		       size_t len, struct cgi_target *t, enum gateway_fail *f)
+{
+	/* PATH_INFO: replaced by over[2] when there is an extra path */
+	static const char *const drop[] = {"PATH_INFO", "PATH_TRANSLATED",
+					   NULL};
+	struct action *a = ctx;
+	const char *target = request_param(r, "PATH_TRANSLATED");
+
+	if (!target || !*target) {
+		log_error("no PATH_TRANSLATED: corsgate runs as an Action "
+			  "handler (see etc/apache/htaccess.example): "
+			  "answered 500");
+		*f = GATEWAY_F_NOT_ACTION;
+		return -1;
+	}
+	size_t extra = split_extra(target, path, a->script, sizeof(a->script));
+	char *name = strndup(path, len - extra);
+	action_free(a);
+	a->over[0] = name ? kv("SCRIPT_NAME", name) : NULL;
+	a->over[1] = kv("SCRIPT_FILENAME", a->script);
+	if (extra)
+		a->over[2] = kv("PATH_INFO", path + len - extra);
+	free(name);
+	if (!a->over[0] || !a->over[1] || (extra && !a->over[2])) {
+		log_error("%s: out of memory: answered 500", a->script);
+		*f = GATEWAY_F_NO_MEMORY;
+		return -1;
+	}
+	t->filename = a->script;
+	t->override = (const char *const *)a->over;
+	t->drop = drop;
+	return 0;
+}
+
 int cgimode_serve(const char *config_file)
 {
 	char cfgbuf[PATH_MAX];
 	struct request_io io = {io_read,      io_write,	    NULL,	  NULL,
 				io_err_write, io_read_some, STDIN_FILENO, NULL};
-	struct request r;
-	struct cors_verdict v;
-	struct config *cfg = NULL;
-	char script[PATH_MAX];
-	char *over[4] = {NULL, NULL, NULL, NULL};
-	char *uri_path = NULL;
-	int rc = 1;
+	struct action act;
+	struct gateway_front front = {REQUEST_FRONT_ACTION, find_script, &act,
+				      false, false};
+	int rc;
 
+	memset(&act, 0, sizeof(act));
 	log_set_style(LOG_STYLE_DAEMON);
 	/* a script that exits without reading its body must not kill us */
 	signal(SIGPIPE, SIG_IGN);
 	const char *file = find_config(config_file, cfgbuf, sizeof(cfgbuf));
-	enum request_err err = request_init(&r, environ, &io);
-	if (err != REQUEST_OK) {
-		log_error("CGI request refused: %s", request_strerror(err));
-		if (err == REQUEST_E_NOMETHOD)
-			request_free(&r);
-		memset(&r, 0, sizeof(r));
-		r.io = io;
-		return request_answer_error(&r, NULL, 500, "bad CGI request") <
-		       0;
-	}
-	cfg = config_load(file);
-	if (!cfg) {
-		log_error("%s: policy not loaded: answered 500", file);
-		rc = request_answer_error(&r, NULL, 500, "policy not loaded") <
-		     0;
-		goto out;
-	}
-	if (cfg->gateway.log_level_set)
+	struct config *cfg = config_load(file);
+	if (!cfg)
+		log_error("%s: policy not loaded", file);
+	else if (cfg->gateway.log_level_set)
 		log_set_level(cfg->gateway.log_level);
-	/* the policy path is the path the browser asked for: the Action
-	 * handler's PATH_INFO (/~user/api/x.sh on a user's site) */
-	const char *target = request_param(&r, "PATH_TRANSLATED");
-	size_t ul = 0;
-	uri_path = request_policy_path(&r, REQUEST_FRONT_ACTION, &ul, NULL);
-	if (!uri_path) {
-		rc = request_answer_error(&r, NULL, 500, "out of memory") < 0;
-		goto out;
-	}
-	if (!target || !*target || !ul) {
-		log_error("no PATH_TRANSLATED/PATH_INFO: corsgate runs as an "
-			  "Action handler (see etc/apache/htaccess.example): "
-			  "answered 500");
-		rc = request_answer_error(&r, NULL, 500,
-					  "corsgate is not set up as an "
-					  "Action handler") < 0;
-		goto out;
-	}
-	const struct cors_policy *pol = config_lookup(cfg, uri_path, ul);
-	cors_decide(pol, &r.cors, &v);
-	if (!cors_allowed(&v))
-		request_log_refused(&r, uri_path, &v);
-	if (v.status) {
-		rc = request_answer_verdict(&r, &v) < 0;
-		goto out;
-	}
-	size_t extra = split_extra(target, uri_path, script, sizeof(script));
-	char *name = strndup(uri_path, ul - extra);
-	over[0] = name ? kv("SCRIPT_NAME", name) : NULL;
-	over[1] = kv("SCRIPT_FILENAME", script);
-	if (extra)
-		over[2] = kv("PATH_INFO", uri_path + ul - extra);
-	free(name);
-	/* PATH_INFO: replaced by over[2] when there is an extra path */
-	static const char *const drop[] = {"PATH_INFO", "PATH_TRANSLATED",
-					   NULL};
-	if (!over[0] || !over[1] || (extra && !over[2])) {
-		rc = request_answer_error(&r, &v, 500, "out of memory") < 0;
-		goto out;
-	}
-	struct cgi_target t = {script, (const char *const *)over, drop};
-	rc = cgi_run(&r, &t, &v, &cfg->gateway) < 0;
+	rc = gateway_serve(environ, &io, cfg, &front) < 0;
 	if (cgi_reap_pending()) {
 		/* the answer is over for the web server once our stdout
 		 * closes; the script that goes on is reaped, as in the server
@@ -247,12 +242,7 @@ int cgimode_serve(const char *config_file)
 		}
 		cgi_reap_wait(false);
 	}
-out:
-	free(uri_path);
-	free(over[0]);
-	free(over[1]);
-	free(over[2]);
+	action_free(&act);
 	config_free(cfg);
-	request_free(&r);
 	return rc;
 }

@@ -267,12 +267,9 @@ static void enter_section(struct parser *p, char *name)
 		}
 		if (p->npaths == p->cap) {
 			size_t cap = p->cap ? p->cap * 2 : 8;
-			/* an array of pointers: sizeof(*np) is meant */
-			struct build **np = realloc(
-			    p->paths,
-			    cap *
-				sizeof(
-				    *np)); // NOLINT(bugprone-sizeof-expression)
+			/* an array of pointers */
+			const size_t esz = sizeof(struct build *);
+			struct build **np = realloc(p->paths, cap * esz);
 			if (!np)
 				goto nomem;
 			p->paths = np;
@@ -876,16 +873,16 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		str = &g->listen;
 		break;
 	case G_WORKERS:
-		if (parse_long(value, 1, 256, &n) < 0)
-			perr(p, p->lineno, name, "'%s': expected 1 to 256",
-			     value);
+		if (parse_long(value, 1, CONFIG_MAX_WORKERS, &n) < 0)
+			perr(p, p->lineno, name, "'%s': expected 1 to %d",
+			     value, CONFIG_MAX_WORKERS);
 		else
 			g->workers = n;
 		return;
 	case G_THREADS:
-		if (parse_long(value, 1, 1024, &n) < 0)
-			perr(p, p->lineno, name, "'%s': expected 1 to 1024",
-			     value);
+		if (parse_long(value, 1, CONFIG_MAX_THREADS, &n) < 0)
+			perr(p, p->lineno, name, "'%s': expected 1 to %d",
+			     value, CONFIG_MAX_THREADS);
 		else
 			g->threads = n;
 		return;

@@ -99,6 +99,11 @@ struct config_gateway {
 
 #define CONFIG_REQUEST_TIMEOUT 600
 
+/* The most worker processes (workers = , -w) and connection threads per
+ * worker (threads = ) the server runs. */
+#define CONFIG_MAX_WORKERS 256
+#define CONFIG_MAX_THREADS 1024
+
 struct config {
 	char *file; /* the path it was loaded from */
 	struct config_gateway gateway;

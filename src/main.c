@@ -11,7 +11,7 @@
 #include "cgimode.h"
 #include "config.h"
 #include "cors.h"
-#include "fcgi.h"
+#include "master.h"
 #include "log.h"
 #include "request.h"
 
@@ -78,7 +78,7 @@ struct args {
 	size_t nparams;
 	bool cgi;
 	const char *path;
-	struct fcgi_opts serve;
+	struct master_opts serve;
 };
 
 /* Prints "corsgate: MESSAGE" and the usage to stderr. Returns 1. */
@@ -156,9 +156,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'w':
 			a->serve.workers = strtol(optarg, &end, 10);
 			if (*end || a->serve.workers < 1 ||
-			    a->serve.workers > 256)
-				return usage_error("-w '%s': expected 1 to 256",
-						   optarg);
+			    a->serve.workers > CONFIG_MAX_WORKERS)
+				return usage_error("-w '%s': expected 1 to %d",
+						   optarg, CONFIG_MAX_WORKERS);
 			break;
 		case 'u':
 			a->serve.user = optarg;
@@ -402,5 +402,5 @@ int main(int argc, char **argv)
 		break;
 	}
 	a.serve.config_file = a.config;
-	exit(fcgi_serve(&a.serve));
+	exit(master_serve(&a.serve));
 }

@@ -210,11 +210,11 @@ static enum request_path_how path_rule(const struct request *r,
 {
 	enum request_path_how h = REQUEST_PATH_JOINED;
 
-	if (front == REQUEST_FRONT_ACTION) {
+	if (front == REQUEST_FRONT_ACTION ||
+	    (pil && snl == 1 && sn[0] == '/' && pi[0] == '/')) {
+		/* CGI mode: PATH_INFO is the path; or lighttpd's
+		 * fix-root-scriptname */
 		snl = 0;
-		h = REQUEST_PATH_PATH_INFO;
-	} else if (pil && snl == 1 && sn[0] == '/' && pi[0] == '/') {
-		snl = 0; /* lighttpd's fix-root-scriptname */
 		h = REQUEST_PATH_PATH_INFO;
 	} else if (pil && snl >= pil && memcmp(sn + snl - pil, pi, pil) == 0) {
 		/* /git/x with /x: the path, or a script /git/x asked for
@@ -236,9 +236,12 @@ char *request_policy_path(const struct request *r, enum request_front front,
 	const char *sn = request_param(r, "SCRIPT_NAME");
 	const char *pi = request_param(r, "PATH_INFO");
 	size_t snl, pil;
+	if (sn == NULL)
+		sn = "";
+	if (pi == NULL)
+		pi = "";
 	enum request_path_how h =
-	    path_rule(r, front, sn ? sn : "", sn ? strlen(sn) : 0, pi ? pi : "",
-		      pi ? strlen(pi) : 0, &snl, &pil);
+	    path_rule(r, front, sn, strlen(sn), pi, strlen(pi), &snl, &pil);
 	char *path = malloc(snl + pil + 1);
 	if (path == NULL)
 		return NULL;
@@ -305,15 +308,15 @@ enum request_err request_init(struct request *r, char *const *params,
 
 	/* the policy path, in the block (request_policy_path's rule) */
 	size_t snl, pil;
-	path_rule(r, REQUEST_FRONT_FASTCGI,
-		  val[K_SCRIPT_NAME] ? val[K_SCRIPT_NAME] : "",
-		  vlen[K_SCRIPT_NAME], val[K_PATH_INFO] ? val[K_PATH_INFO] : "",
+	const char *sn = val[K_SCRIPT_NAME] ? val[K_SCRIPT_NAME] : "";
+	const char *pi = val[K_PATH_INFO] ? val[K_PATH_INFO] : "";
+	path_rule(r, REQUEST_FRONT_FASTCGI, sn, vlen[K_SCRIPT_NAME], pi,
 		  vlen[K_PATH_INFO], &snl, &pil);
 	r->path = p;
 	if (snl)
-		memcpy(p, val[K_SCRIPT_NAME], snl);
+		memcpy(p, sn, snl);
 	if (pil)
-		memcpy(p + snl, val[K_PATH_INFO], pil);
+		memcpy(p + snl, pi, pil);
 	r->path_len = snl + pil;
 	p[r->path_len] = '\0';
 

@@ -3,7 +3,7 @@
  * them, and the two byte streams (request body in, response out) behind
  * function pointers.
  *
- * The FastCGI front (fcgi.c) fills one per request; the CORS decision and
+ * A front (worker.c, cgimode.c) fills one per request; the CORS decision and
  * the script runner read it. It stays valid until request_free(), whatever
  * libfcgi does with its own copies.
  */
@@ -17,7 +17,7 @@
 /* Most bytes of params (names + values) a request may carry. The web server
  * sends the request's headers as params; nginx's default limits stay far
  * below this. */
-#define REQUEST_PARAMS_MAX (64 * 1024)
+#define REQUEST_PARAMS_MAX ((size_t)64 * 1024)
 
 enum request_err {
 	REQUEST_OK = 0,

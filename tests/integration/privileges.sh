@@ -1,6 +1,9 @@
 #!/bin/sh
-# Started as root with -u/-g: bind, then switch to that user for good.
-# Without them (and without --allow-root) root is refused.
+# Started as root with -u/-g: the master stays root (it binds, reads the
+# policy at start and at every reload, supervises, runs no script); the
+# workers switch to that user for good before serving, so a script cannot
+# signal the master. Without -u (and without --allow-root) root is
+# refused.
 . tests/lib.sh
 . tests/integration/harness.sh
 
@@ -15,7 +18,7 @@ NOGROUP=$(id -g nobody)
 SOCK=$H_DIR/priv.sock
 start_corsgate priv "unix:$SOCK" -c "$H_POLICY" -w 2 -u nobody || { finish; exit 1; }
 M=$(h_cg_pid priv)
-check_eq "master runs as nobody" "$NOBODY" "$(ps -o uid= -p "$M" | tr -d ' ')"
+check_eq "master stays root" 0 "$(ps -o uid= -p "$M" | tr -d ' ')"
 W=$(h_workers "$M")
 check_eq "two workers" 2 "$(echo $W | wc -w | tr -d ' ')"
 for w in $W; do
@@ -56,7 +59,54 @@ P=$(free_port)
 h_policy "$H_DIR/gw.ini" '[gateway]
 user = nobody'
 start_corsgate gw "tcp:127.0.0.1:$P" -c "$H_DIR/gw.ini" -w 1
-check_eq "[gateway] user: master runs as nobody" "$NOBODY" \
-	"$(ps -o uid= -p "$(h_cg_pid gw)" | tr -d ' ')"
+GW=$(h_cg_pid gw)
+check_eq "[gateway] user: master stays root" 0 \
+	"$(ps -o uid= -p "$GW" | tr -d ' ')"
+check_eq "[gateway] user: its worker runs as nobody" "$NOBODY" \
+	"$(ps -o uid= -p "$(h_workers "$GW")" | tr -d ' ')"
+
+# A script run under -u tries to kill the master (its worker's parent):
+# it may not (it would succeed when the master ran as nobody too).
+h_script killmaster.sh <<'EOS'
+#!/bin/sh
+printf 'Content-Type: text/plain\r\n\r\n'
+m=$(awk '/^PPid:/ {print $2}' "/proc/$PPID/status")
+if kill -9 "$m" 2>/dev/null; then echo "killed master $m"; else echo "kill master $m: refused"; fi
+EOS
+r=$(fcgi "unix:$SOCK" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/killmaster.sh \
+	-p "SCRIPT_FILENAME=$H_CGI/killmaster.sh" | tr -d '\r')
+check_contains "a script may not kill the master" "$r" "kill master $M: refused"
+check_eq "the master still runs" yes "$(h_alive "$M" && echo yes || echo no)"
+check_eq "both workers still run" 2 "$(h_workers "$M" | wc -l | tr -d ' ')"
+
+# A policy only root can read reloads under -u: the master reads it.
+RO=$H_DIR/rootonly.ini
+h_policy "$RO" '[path /ro]
+allow_origin = https://one.example'
+chmod 600 "$RO"
+start_corsgate ro "unix:$H_DIR/ro.sock" -c "$RO" -w 2 -u nobody
+RM=$(h_cg_pid ro)
+pre() { # ORIGIN: the preflight's status line
+	fcgi "unix:$H_DIR/ro.sock" request -p REQUEST_METHOD=OPTIONS \
+		-p SCRIPT_NAME=/ro -p "HTTP_ORIGIN=$1" \
+		-p HTTP_ACCESS_CONTROL_REQUEST_METHOD=PUT | tr -d '\r' |
+		sed -n 's/^Status: //p'
+}
+check_eq "root-only policy: one.example allowed" "204 No Content" \
+	"$(pre https://one.example)"
+check_eq "root-only policy: two.example refused" "403 Forbidden" \
+	"$(pre https://two.example)"
+check_contains "start warns the scripts could read a readable policy" \
+	"$(cat "$H_DIR/gw.log")" "readable by nobody"
+h_policy "$RO" '[path /ro]
+allow_origin = https://two.example'
+chmod 600 "$RO"
+kill -HUP "$RM"
+wait_for 10 '[ "$(pre https://two.example)" = "204 No Content" ]'
+check_eq "root-only policy reloaded under -u: two.example allowed" \
+	"204 No Content" "$(pre https://two.example)"
+check_eq "root-only policy reloaded: one.example refused" "403 Forbidden" \
+	"$(pre https://one.example)"
+check_lacks "no reload failed" "$(cat "$H_DIR/ro.log")" "reload failed"
 
 finish

@@ -131,7 +131,7 @@ static int setup(void **state)
 	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
 	       "env\necho \"CWD=$(pwd)\"\n"
 	       /* read by the shell itself: while dash waits for a child
-	        * it blocks every signal, so a child would read that mask */
+		* it blocks every signal, so a child would read that mask */
 	       "while read -r k v; do case $k in SigIgn:|SigBlk:) "
 	       "printf '%s\\t%s\\n' \"$k\" \"$v\";; esac; done "
 	       "</proc/$$/status\n",

@@ -1,0 +1,801 @@
+/* worker.c - a worker process of the FastCGI server. See worker.h.
+ *
+ * Threads. A worker runs T connection threads (default 64). Why threads
+ * and not one libfcgi loop per process: with `fastcgi_keep_conn on` nginx
+ * keeps an upstream connection open between requests, and libfcgi's loop
+ * serves one connection until it closes - a single-threaded worker would
+ * sit on an idle kept-alive connection while the others queue. A thread
+ * per connection makes a kept-alive connection cost one idle thread, so
+ * W x T must exceed what the web server keeps open (nginx: keepalive x
+ * its worker_processes).
+ *
+ * Accept. The threads of a worker take turns as the one acceptor
+ * (leader/followers): under a mutex, poll(2) the listening socket and the
+ * worker's wake pipe, accept4(2) one connection, unlock, serve it. Only
+ * one thread per process wakes per connection, and a stop wakes it
+ * through the pipe - no signal races, no shutdown(2) on the listening
+ * socket, which every worker shares. FCGX_Accept_r() is not used to
+ * accept because it then reads the request under the same lock (libfcgi's
+ * examples/threaded.c): one peer that stalls after connecting would stop
+ * every thread. We accept, set read/write timeouts, check the request's
+ * first records ourselves (peeking, nothing consumed; fcgiwire.h), then
+ * hand the connected fd to FCGX_Accept_r() through the request's ipcFd
+ * and keepConnection fields. Those fields sit below "Don't use anything
+ * below here" in fcgiapp.h, but the struct is allocated by the
+ * application, so its layout is libfcgi's ABI, unchanged since the
+ * reentrant API appeared. The request's listen socket is -1: when libfcgi
+ * drops a connection itself it cannot go on to accept another one behind
+ * our back.
+ *
+ * First records. A web server sends BEGIN_REQUEST and PARAMS at once, so
+ * the first peek nearly always holds them whole. A peer that sends part
+ * of them is waited for with an edge-triggered epoll(7) set: it wakes
+ * when more bytes come and when the peer closes (EPOLLRDHUP), which a
+ * peek at the bytes already queued would never report. The whole of a
+ * new connection's first records is due within the I/O timeout of its
+ * accept; a kept-alive connection may idle twice that, then has the I/O
+ * timeout for the rest once a request begins.
+ *
+ * Policy. A worker's policy never changes: it is the master's, frozen
+ * when the worker was forked. A reload is a new generation of workers
+ * (master.c); this one stops accepting, finishes what it has in flight,
+ * closes its kept-alive connections after their current request, and
+ * exits.
+ */
+#include "worker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcgiapp.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgi.h"
+#include "fcgiwire.h"
+#include "gateway.h"
+#include "log.h"
+#include "request.h"
+
+#define THREAD_STACK ((size_t)512 * 1024)
+
+/* The peek window for a request's first records: the params plus record
+ * headers and padding. A request whose params end beyond it is refused. */
+#define PREAMBLE_MAX (REQUEST_PARAMS_MAX + (size_t)32 * 1024)
+
+struct worker {
+	const struct worker_settings *set;
+	const struct config *cfg;
+	long threads;
+	int wake[2]; /* readable once the worker stops */
+	atomic_bool stopping;
+	pthread_mutex_t accept_lock;
+	atomic_int acceptors; /* threads in accept_conn() */
+};
+
+/* One connection thread's own things. */
+struct conn {
+	struct worker *w;
+	unsigned char *buf; /* PREAMBLE_MAX bytes: the peek window */
+	int ep;		    /* epoll set for a slow peer; -1 until needed */
+	FCGX_Request req;
+};
+
+/* ---- time ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* ---- the request's streams, behind struct request_io ---- */
+
+static long io_read(void *ctx, char *buf, size_t n)
+{
+	FCGX_Request *req = ctx;
+	int want = n > INT_MAX ? INT_MAX : (int)n;
+	int got = FCGX_GetStr(buf, want, req->in);
+
+	if (got < want && FCGX_GetError(req->in) != 0)
+		return -1;
+	return got;
+}
+
+static int put_stream(FCGX_Stream *s, const char *buf, size_t n)
+{
+	while (n > 0) {
+		int chunk = n > INT_MAX ? INT_MAX : (int)n;
+		if (FCGX_PutStr(buf, chunk, s) != chunk)
+			return -1;
+		buf += chunk;
+		n -= (size_t)chunk;
+	}
+	return 0;
+}
+
+static int io_write(void *ctx, const char *buf, size_t n)
+{
+	FCGX_Request *req = ctx;
+
+	return put_stream(req->out, buf, n);
+}
+
+static int io_flush(void *ctx)
+{
+	FCGX_Request *req = ctx;
+
+	return FCGX_FFlush(req->out) < 0 ? -1 : 0;
+}
+
+static int io_err_write(void *ctx, const char *buf, size_t n)
+{
+	FCGX_Request *req = ctx;
+
+	return put_stream(req->err, buf, n);
+}
+
+/* The head of libfcgi's private state of a stream (FCGX_Stream_Data in
+ * fcgiapp.c, the same from 2.4.0 to 2.4.2): where the bytes it has read
+ * from the socket and not yet delivered end. FCGX_Stream's own fields
+ * only say how much of the current record is left. */
+struct fcgx_stream_data_head {
+	unsigned char *buff;
+	int bufflen;
+	/* cppcheck-suppress unusedStructMember ; there for the layout */
+	unsigned char *mBuff;
+	unsigned char *buffStop;
+};
+
+/* Whether libfcgi holds bytes of in that came from the socket and that
+ * it has not delivered yet (the next records). When its state does not
+ * look as expected, says yes: the read then waits for one record at
+ * most, as before. */
+static bool fcgx_buffered(const FCGX_Stream *in)
+{
+	const struct fcgx_stream_data_head *d = in->data;
+
+	if (d == NULL || d->buff == NULL || in->rdNext < d->buff ||
+	    d->buffStop < in->rdNext || d->buffStop > d->buff + d->bufflen)
+		return true;
+	return d->buffStop > in->rdNext;
+}
+
+static long io_read_some(void *ctx, char *buf, size_t n)
+{
+	FCGX_Request *req = ctx;
+	FCGX_Stream *in = req->in;
+	size_t ready = (size_t)(in->stop - in->rdNext);
+	long got = 0;
+
+	if (n == 0)
+		return 0;
+	if (ready == 0) {
+		int c;
+		if (in->isClosed)
+			return FCGX_GetError(in) != 0 ? -1 : 0;
+		if (!fcgx_buffered(in)) {
+			struct pollfd p = {req->ipcFd, POLLIN, 0};
+			if (poll(&p, 1, 0) == 0)
+				return REQUEST_IO_AGAIN;
+		}
+		/* one record's header and content: a web server writes a
+		 * record at once */
+		c = FCGX_GetChar(in);
+		if (c == EOF)
+			return FCGX_GetError(in) != 0 ? -1 : 0;
+		buf[0] = (char)c;
+		buf++;
+		n--;
+		got = 1;
+		ready = (size_t)(in->stop - in->rdNext);
+	}
+	if (ready > n)
+		ready = n;
+	memcpy(buf, in->rdNext, ready);
+	in->rdNext += ready;
+	return got + (long)ready;
+}
+
+/* Ends a response whose script died after its headers went out: an
+ * invalid record (version 0) makes every web server treat the response
+ * as broken - nginx in both buffering modes, lighttpd, Apache - where a
+ * close before END_REQUEST passes for a complete answer behind some of
+ * them. The socket is then shut down, so that libfcgi's END_REQUEST is
+ * never sent. */
+static int io_abort(void *ctx)
+{
+	static const unsigned char bad[FCGIWIRE_HDR_LEN] = {0};
+	FCGX_Request *req = ctx;
+	int rc = 0;
+
+	(void)FCGX_FFlush(req->out);
+	(void)FCGX_FFlush(req->err);
+	if (send(req->ipcFd, bad, sizeof(bad), MSG_NOSIGNAL) < 0)
+		rc = -1;
+	shutdown(req->ipcFd, SHUT_RDWR);
+	return rc;
+}
+
+/* ---- one request ---- */
+
+/* The script a FastCGI request names (gateway_front.script). */
+static int find_script(void *ctx, const struct request *r, const char *path,
+		       size_t len, struct cgi_target *t, enum gateway_fail *f)
+{
+	static _Thread_local struct cgi_found found;
+
+	(void)ctx;
+	if (cgi_target_from_params(r, &found, t) == 0)
+		return 0;
+	log_error("%s %.*s: the web server passes neither SCRIPT_FILENAME nor "
+		  "DOCUMENT_ROOT and SCRIPT_NAME: answered 500",
+		  r->method, len > 512 ? 512 : (int)len, path);
+	*f = GATEWAY_F_NO_SCRIPT;
+	return -1;
+}
+
+/* Serves one accepted request. Returns 0 when the connection may serve
+ * another request, -1 when it must be closed. */
+static int handle_request(struct worker *w, FCGX_Request *req, bool nul)
+{
+	struct request_io io = {io_read,    io_write,	  req,
+				io_flush,   io_err_write, io_read_some,
+				req->ipcFd, io_abort};
+	struct gateway_front front = {REQUEST_FRONT_FASTCGI, find_script, NULL,
+				      true, nul};
+
+	return gateway_serve(req->envp, &io, w->cfg, &front);
+}
+
+/* ---- a connection's first records, checked before libfcgi reads them ---- */
+
+enum wait_result {
+	WAIT_READY,  /* a request's first records are in, sound */
+	WAIT_CLOSED, /* the peer closed between requests */
+	WAIT_IDLE,   /* a kept-alive connection idled out */
+	WAIT_STOP,   /* the worker stops; nothing was in flight */
+	WAIT_YIELD,  /* idle, while a new connection waits for a thread */
+	WAIT_BAD,    /* drop it: why says why */
+};
+
+/* Waits in c's epoll set until fd has more bytes or the peer closed. A
+ * stop does not end the wait: a request that has begun is in flight, and
+ * is served. Returns 1 (look again), 0 (timed out), -1 (closed, or the
+ * set failed: look once more, then give up). */
+static int wait_more(struct conn *c, int fd, int64_t left, bool *added)
+{
+	struct epoll_event ev;
+	int n;
+
+	if (c->ep < 0) {
+		c->ep = epoll_create1(EPOLL_CLOEXEC);
+		if (c->ep < 0)
+			return -1;
+	}
+	if (!*added) {
+		struct epoll_event e = {
+		    .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+		if (epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &e) < 0)
+			return -1;
+		*added = true;
+		return 1; /* registered: look again before waiting */
+	}
+	n = epoll_wait(c->ep, &ev, 1, left > INT_MAX ? INT_MAX : (int)left);
+	if (n < 0)
+		return errno == EINTR ? 1 : -1;
+	if (n == 0)
+		return 0;
+	if (ev.events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		return -1;
+	return 1;
+}
+
+/* Waits for the next request on fd and checks its first records without
+ * consuming them (MSG_PEEK). first: a new connection (it must send its
+ * first records within the I/O timeout) rather than a kept-alive one
+ * (it may idle twice that first). */
+static enum wait_result wait_request(struct conn *c, int fd, bool first,
+				     struct fcgiwire_preamble *pre, char *why,
+				     size_t whysz)
+{
+	struct worker *w = c->w;
+	int timeout_ms = w->set->io_timeout * 1000;
+	int64_t deadline = now_ms() + (first ? timeout_ms : 2 * timeout_ms);
+	size_t last = 0;
+	bool added = false, closed = false;
+	enum wait_result res = WAIT_BAD;
+
+	for (;;) {
+		ssize_t n =
+		    recv(fd, c->buf, PREAMBLE_MAX, MSG_PEEK | MSG_DONTWAIT);
+		int64_t left;
+
+		if (n == 0) {
+			if (last == 0) {
+				res = WAIT_CLOSED;
+				break;
+			}
+			closed = true;
+			n = (ssize_t)last;
+		}
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				if (last == 0 && errno == ECONNRESET) {
+					res = WAIT_CLOSED;
+					break;
+				}
+				snprintf(why, whysz, "recv: %s",
+					 strerror(errno));
+				break;
+			}
+			n = 0;
+		}
+		if (n > 0) {
+			enum fcgiwire_result rc =
+			    fcgiwire_check(c->buf, (size_t)n,
+					   REQUEST_PARAMS_MAX, pre, why, whysz);
+			if (rc == FCGIWIRE_READY) {
+				res = WAIT_READY;
+				break;
+			}
+			if (rc == FCGIWIRE_BAD)
+				break;
+			if ((size_t)n >= PREAMBLE_MAX) {
+				snprintf(why, whysz,
+					 "request's first records larger than "
+					 "%zu bytes",
+					 PREAMBLE_MAX);
+				break;
+			}
+			if (closed) {
+				snprintf(why, whysz,
+					 "connection closed inside a request's "
+					 "first records (%zd bytes)",
+					 n);
+				break;
+			}
+			/* a kept-alive connection's request has begun: the
+			 * rest is due within the timeout (a new one's
+			 * deadline stands: it counts from the accept) */
+			if (last == 0 && !first &&
+			    now_ms() + timeout_ms < deadline)
+				deadline = now_ms() + timeout_ms;
+			last = (size_t)n;
+		}
+		left = deadline - now_ms();
+		if (left <= 0) {
+			if (last == 0 && !first) {
+				res = WAIT_IDLE;
+				break;
+			}
+			if (last)
+				snprintf(why, whysz,
+					 "incomplete request after %d s (%zu "
+					 "bytes): the peer stalled",
+					 w->set->io_timeout, last);
+			else
+				snprintf(why, whysz, "no request within %d s",
+					 w->set->io_timeout);
+			break;
+		}
+		if (last == 0) {
+			/* nothing yet: sleep until data, or stop. A new
+			 * connection is not given up when the worker stops:
+			 * the web server has a request for it. A kept-alive
+			 * one is, and also watches the listening socket: when
+			 * a new connection waits and no thread of this worker
+			 * is free to accept it, the idle one gives way (the web
+			 * server reconnects when it needs to). */
+			struct pollfd p[3] = {{fd, POLLIN, 0},
+					      {w->wake[0], POLLIN, 0},
+					      {w->set->listen_fd, POLLIN, 0}};
+			if (poll(p, first ? 1 : 3, (int)left) < 0 &&
+			    errno != EINTR) {
+				snprintf(why, whysz, "poll: %s",
+					 strerror(errno));
+				break;
+			}
+			if (p[0].revents)
+				continue;
+			if (p[1].revents) {
+				res = WAIT_STOP;
+				break;
+			}
+			if (!first && p[2].revents) {
+				if (atomic_load(&w->acceptors) == 0) {
+					res = WAIT_YIELD;
+					break;
+				}
+				sleep_ms(1); /* an acceptor is on it */
+			}
+		} else {
+			/* part of a request: wait for more, or the close */
+			if (wait_more(c, fd, left, &added) < 0)
+				closed = true;
+		}
+	}
+	if (added)
+		epoll_ctl(c->ep, EPOLL_CTL_DEL, fd, NULL);
+	return res;
+}
+
+/* ---- connections ---- */
+
+static void describe_peer(int fd, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN];
+
+	buf[0] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(buf, size, " from %s:%u", host,
+			 (unsigned)ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, size, " from [%s]:%u", host,
+			 (unsigned)ntohs(in6->sin6_port));
+	}
+}
+
+static void set_conn_options(int fd, int timeout_s)
+{
+	struct timeval tv = {timeout_s, 0};
+	const int on = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		log_warn("setsockopt: %s", strerror(errno));
+	/* libfcgi writes STDOUT and END_REQUEST in separate writes; fails
+	 * harmlessly on a unix socket */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+}
+
+/* Closes a connection libfcgi does not hold. */
+static void drop_conn(int fd)
+{
+	shutdown(fd, SHUT_RDWR);
+	close(fd);
+}
+
+/* Serves requests on connection fd until it closes. */
+static void serve_conn(struct conn *c, int fd)
+{
+	struct worker *w = c->w;
+	FCGX_Request *req = &c->req;
+	char why[256], peer[80];
+	bool first = true;
+
+	set_conn_options(fd, w->set->io_timeout);
+	for (;;) {
+		struct fcgiwire_preamble pre;
+		enum wait_result wr =
+		    wait_request(c, fd, first, &pre, why, sizeof(why));
+
+		if (wr != WAIT_READY) {
+			if (wr == WAIT_BAD) {
+				describe_peer(fd, peer, sizeof(peer));
+				log_error("closed a FastCGI connection%s: %s",
+					  peer, why);
+			} else if (wr == WAIT_YIELD) {
+				log_debug(
+				    "closed an idle kept-alive connection "
+				    "for a new one");
+			}
+			drop_conn(fd);
+			return;
+		}
+		req->ipcFd = fd;
+		req->keepConnection = 1; /* FCGX_Accept_r must not close fd */
+		if (FCGX_Accept_r(req) < 0) {
+			/* libfcgi found it broken and closed fd already */
+			log_error("closed a FastCGI connection: libfcgi could "
+				  "not read the request");
+			req->ipcFd = -1;
+			return;
+		}
+		if (handle_request(w, req, pre.nul) < 0)
+			req->keepConnection = 0;
+		FCGX_Finish_r(req); /* closes fd unless the server keeps it */
+		if (req->ipcFd < 0)
+			return;
+		if (atomic_load(&w->stopping)) {
+			drop_conn(req->ipcFd);
+			req->ipcFd = -1;
+			return;
+		}
+		first = false;
+	}
+}
+
+/* Waits for a connection as the worker's acceptor. Returns its fd, or -1
+ * when the worker stops. */
+static int accept_conn(struct worker *w)
+{
+	static atomic_llong last_report;
+	int fd = -1;
+
+	atomic_fetch_add(&w->acceptors, 1);
+	pthread_mutex_lock(&w->accept_lock);
+	while (!atomic_load(&w->stopping)) {
+		struct pollfd p[2] = {{w->set->listen_fd, POLLIN, 0},
+				      {w->wake[0], POLLIN, 0}};
+		int e;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno != EINTR) {
+				log_error("poll: %s", strerror(errno));
+				sleep_ms(100);
+			}
+			continue;
+		}
+		if (p[1].revents)
+			break;
+		if (!p[0].revents)
+			continue;
+		fd = accept4(w->set->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			break;
+		e = errno;
+		if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR ||
+		    e == ECONNABORTED || e == EPROTO)
+			continue;
+		/* out of fds or memory: say so at most every 10 s, and give
+		 * the peers in the backlog to other workers meanwhile */
+		if (now_ms() - atomic_load(&last_report) > 10000) {
+			atomic_store(&last_report, (long long)now_ms());
+			log_error("accept: %s", strerror(e));
+		}
+		sleep_ms(e == EMFILE || e == ENFILE || e == ENOBUFS ||
+				 e == ENOMEM
+			     ? 100
+			     : 1000);
+	}
+	pthread_mutex_unlock(&w->accept_lock);
+	atomic_fetch_sub(&w->acceptors, 1);
+	return fd;
+}
+
+static void *conn_thread(void *arg)
+{
+	struct conn c;
+
+	memset(&c, 0, sizeof(c));
+	c.w = arg;
+	c.ep = -1;
+	c.buf = malloc(PREAMBLE_MAX);
+	if (c.buf == NULL) {
+		log_error("out of memory for a connection thread");
+		return NULL;
+	}
+	FCGX_InitRequest(&c.req, -1, 0);
+	for (;;) {
+		int fd = accept_conn(c.w);
+		if (fd < 0)
+			break;
+		serve_conn(&c, fd);
+	}
+	if (c.ep >= 0)
+		close(c.ep);
+	free(c.buf);
+	return NULL;
+}
+
+/* ---- the worker's signals ---- */
+
+static void worker_stop(struct worker *w)
+{
+	ssize_t n;
+
+	atomic_store(&w->stopping, true);
+	n = write(w->wake[1], "x", 1);
+	(void)n;
+}
+
+/* Takes SIGTERM/SIGINT (stop) from the master; SIGHUP, which a terminal
+ * or `kill -HUP` to the process group may send, is the master's business:
+ * it starts a new generation. Ends when the worker stops, or when woken
+ * by SIGUSR2 from worker_run (threads could not start). */
+static void *signal_thread(void *arg)
+{
+	struct worker *w = arg;
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			continue;
+		if (sig != SIGUSR2)
+			log_debug("signal %d: finishing the requests in flight",
+				  sig);
+		worker_stop(w);
+		return NULL;
+	}
+}
+
+/* ---- start ---- */
+
+/* Takes the worker's identity for good. Returns 0, or -1 after logging
+ * why. */
+static int take_identity(const struct worker_settings *s)
+{
+	if (!s->drop)
+		return 0;
+	if (s->user ? initgroups(s->user, s->gid) < 0
+		    : setgroups(1, &s->gid) < 0) {
+		log_error("setgroups: %s", strerror(errno));
+		return -1;
+	}
+	if (setresgid(s->gid, s->gid, s->gid) < 0) {
+		log_error("setgid(%ld): %s", (long)s->gid, strerror(errno));
+		return -1;
+	}
+	if (s->user && setresuid(s->uid, s->uid, s->uid) < 0) {
+		log_error("setuid(%ld): %s", (long)s->uid, strerror(errno));
+		return -1;
+	}
+	if (s->user && s->uid != 0 &&
+	    (setuid(0) != -1 || seteuid(0) != -1 || geteuid() == 0)) {
+		log_error("dropped to %s, but root could be regained; not "
+			  "serving",
+			  s->user);
+		return -1;
+	}
+	return 0;
+}
+
+/* The connection threads the open-file limit allows (raised to its hard
+ * limit first): each may hold WORKER_FDS_PER_THREAD descriptors. */
+static long fit_threads(long want)
+{
+	struct rlimit rl;
+	long fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return want;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = {rl.rlim_max, rl.rlim_max};
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >=
+		(rlim_t)(WORKER_FDS_RESERVED + want * WORKER_FDS_PER_THREAD))
+		return want;
+	fit = ((long)rl.rlim_cur - WORKER_FDS_RESERVED) / WORKER_FDS_PER_THREAD;
+	if (fit < 1)
+		fit = 1;
+	log_warn("open-file limit %ld: %ld connection threads instead of %ld "
+		 "(each may need %d descriptors; raise LimitNOFILE / ulimit "
+		 "-n)",
+		 (long)rl.rlim_cur, fit, want, WORKER_FDS_PER_THREAD);
+	return fit;
+}
+
+int worker_run(const struct worker_settings *s, const struct config *cfg)
+{
+	struct worker w;
+	pthread_attr_t attr;
+	pthread_t sig_tid, *tids = NULL;
+	sigset_t chld;
+	long started = 0;
+	int rc = 1, err;
+	bool sig_started = false;
+
+	memset(&w, 0, sizeof(w));
+	w.set = s;
+	w.cfg = cfg;
+	w.wake[0] = w.wake[1] = -1;
+	atomic_init(&w.stopping, false);
+	atomic_init(&w.acceptors, 0);
+	pthread_mutex_init(&w.accept_lock, NULL);
+	/* SIGCHLD is the master's; a worker's children are its own. The
+	 * other signals stay blocked: the signal thread takes them. */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_UNBLOCK, &chld, NULL);
+	if (take_identity(s) < 0)
+		goto fail;
+	/* A worker does not outlive its master (set after the identity
+	 * change, which clears it). */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != s->master) {
+		log_error("the master is gone");
+		goto fail;
+	}
+	w.threads = fit_threads(s->threads);
+	if (cgi_init() < 0)
+		goto fail;
+	if (pipe2(w.wake, O_CLOEXEC) < 0) {
+		log_error("pipe: %s", strerror(errno));
+		goto fail;
+	}
+	tids = calloc((size_t)w.threads, sizeof(*tids));
+	if (tids == NULL) {
+		log_error("out of memory");
+		goto fail;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	err = pthread_create(&sig_tid, &attr, signal_thread, &w);
+	if (err != 0) {
+		log_error("pthread_create: %s", strerror(err));
+		pthread_attr_destroy(&attr);
+		goto fail;
+	}
+	sig_started = true;
+	for (; started < w.threads; started++) {
+		err = pthread_create(&tids[started], &attr, conn_thread, &w);
+		if (err != 0) {
+			log_error("pthread_create: %s (%ld of %ld threads "
+				  "started)",
+				  strerror(err), started, w.threads);
+			break;
+		}
+	}
+	pthread_attr_destroy(&attr);
+	if (started == w.threads)
+		rc = 0;
+	else
+		worker_stop(&w); /* stop the ones started */
+	for (long i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	/* scripts that outlived their answers: stopped, and reaped */
+	cgi_reap_wait(true);
+fail:
+	if (sig_started) {
+		if (!atomic_load(&w.stopping) || rc != 0)
+			pthread_kill(sig_tid, SIGUSR2);
+		pthread_join(sig_tid, NULL);
+	}
+	free(tids);
+	if (w.wake[0] >= 0)
+		close(w.wake[0]);
+	if (w.wake[1] >= 0)
+		close(w.wake[1]);
+	pthread_mutex_destroy(&w.accept_lock);
+	return rc;
+}
