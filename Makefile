@@ -6,12 +6,20 @@
 #                   again under AddressSanitizer + UBSan
 #   make demo       corsgate behind nginx on 127.0.0.1:8080 with etc/cors.ini
 #   make bench      benchmarks (figures and ratios, never pass/fail)
-#   make install    PREFIX, DESTDIR, SBINDIR, MANDIR, SYSCONFDIR as usual
+#   make install    PREFIX, DESTDIR, SBINDIR, MANDIR, SYSCONFDIR,
+#                   SYSTEMDUNITDIR as usual
+#   make deb        the Debian package: build/corsgate_VERSION_ARCH.deb
+#   make static     build/corsgate-static, linked statically (CGI mode on
+#                   shared hosts without libfcgi and libinih)
 
 PREFIX     ?= /usr/local
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+# systemd looks here too (/usr/local/lib/systemd/system by default);
+# the Debian package: /lib/systemd/system.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS      = corsgate.service corsgate.socket corsgate@.service corsgate@.socket
 VERSION    := 0.1.0
 
 CC      ?= cc
@@ -39,7 +47,7 @@ CORE_OBJ = $(addprefix $(B)/obj/,$(addsuffix .o,$(CORE)))
 PROG_OBJ = $(addprefix $(B)/obj/,$(addsuffix .o,$(PROG)))
 
 .PHONY: all check unit test-cli test-integration sanitize deps demo bench \
-        install uninstall clean lint format
+        install uninstall clean lint format deb static
 
 all: $(B)/corsgate
 
@@ -48,6 +56,15 @@ $(B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(B)/obj
 
 $(B)/corsgate: $(PROG_OBJ) $(B)/obj/main.o
 	$(CC) $(CG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_CORE)
+
+# The same program linked statically (Debian's libfcgi.a, libinih.a, glibc),
+# for CGI mode on a shared host. The linker's warnings about getpwnam,
+# getaddrinfo and gethostbyname concern serve's -u and tcp: sockets,
+# which CGI mode never uses.
+$(B)/corsgate-static: $(PROG_OBJ) $(B)/obj/main.o
+	$(CC) $(CG_CFLAGS) $(CFLAGS) $(LDFLAGS) -static -o $@ $^ $(LIBS_FCGI) $(LIBS_CORE)
+
+static: $(B)/corsgate-static
 
 $(B)/tests/%: tests/unit/%.c $(PROG_OBJ) $(wildcard src/*.h) | $(B)/tests
 	$(CC) $(CG_CPPFLAGS) -Isrc $(CPPFLAGS) $(CG_CFLAGS) $(CFLAGS) $(LDFLAGS) \
@@ -93,10 +110,35 @@ install: all
 	install -m 644 man/cors.ini.5 $(DESTDIR)$(MANDIR)/man5/cors.ini.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/corsgate/cors.ini || \
 	    install -D -m 644 etc/cors.ini $(DESTDIR)$(SYSCONFDIR)/corsgate/cors.ini
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in $(UNITS); do \
+	    sed -e 's|/usr/sbin/corsgate|$(SBINDIR)/corsgate|g' \
+	        -e 's|/etc/corsgate/|$(SYSCONFDIR)/corsgate/|g' \
+	        etc/systemd/$$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+	    chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/corsgate $(DESTDIR)$(MANDIR)/man8/corsgate.8 \
 	    $(DESTDIR)$(MANDIR)/man5/cors.ini.5
+	for u in $(UNITS); do rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; done
+
+# The Debian package (debian/, debhelper 13). Built from a copy of the
+# files it needs in $(B)/deb/corsgate-VERSION, so that debhelper's files
+# and the results stay out of the tree; the .deb is copied to $(B)/.
+# debian/changelog's version must be $(VERSION).
+DEB_VERSION = $(shell dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+DEB_ARCH    = $(shell dpkg-architecture -q DEB_HOST_ARCH 2>/dev/null)
+DEB_STAGE   = $(B)/deb/corsgate-$(VERSION)
+deb:
+	@test "$(DEB_VERSION)" = "$(VERSION)" || \
+	    { echo "debian/changelog is at '$(DEB_VERSION)', the Makefile at $(VERSION)" >&2; exit 1; }
+	rm -rf $(B)/deb
+	mkdir -p $(DEB_STAGE)
+	tar -cf - Makefile README.md src man etc cgi-bin debian | tar -C $(DEB_STAGE) -xf -
+	cd $(DEB_STAGE) && dpkg-buildpackage -b -us -uc
+	cp $(B)/deb/corsgate_$(VERSION)_$(DEB_ARCH).deb $(B)/
+	@echo "$(B)/corsgate_$(VERSION)_$(DEB_ARCH).deb"
 
 lint:
 	cppcheck --quiet --enable=warning,style,performance,portability --std=c11 \

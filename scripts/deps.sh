@@ -11,7 +11,8 @@ set -eu
 
 BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi"
 TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk chromium
-      git gitweb cgit php-cgi libcgi-pm-perl"
+      firefox-esr git gitweb cgit php-cgi libcgi-pm-perl
+      dpkg-dev debhelper lintian systemd"
 BENCH="fcgiwrap valgrind"
 
 want="$BUILD $TEST"
