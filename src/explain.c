@@ -950,9 +950,11 @@ static void actual(struct run *r, bool include, int step)
 			blame(r->cfg, r->pol, &v, res);
 		else
 			blame_browser(r->cfg, r->pol, res);
-		say(out, "   => the browser refuses the page the answer "
-			 "(the request was sent: the script ran%s)\n",
-		    v.status ? " - no, corsgate answered 403 itself" : "");
+		say(out, "   => the browser refuses the page the answer (%s)\n",
+		    v.status ? "corsgate answered it itself: the script did "
+			       "not run"
+			     : "the request was sent and the script ran: "
+			       "its side effects happened");
 		return;
 	}
 	res->outcome = EXPLAIN_READABLE;
@@ -1011,7 +1013,7 @@ enum explain_outcome explain_run(const struct config *cfg,
 				 struct explain_result *res)
 {
 	static struct run r; /* large; one run at a time per process */
-	const char *own[CURLCMD_MAX_HEADERS];
+	struct hdr own[CURLCMD_MAX_HEADERS];
 	size_t nown = 0;
 	int norigin = 0;
 	bool cookies = req->cookie.s != NULL, authz = false;
@@ -1039,7 +1041,7 @@ enum explain_outcome explain_run(const struct config *cfg,
 		if (ieq(h.name, h.nlen, "authorization"))
 			authz = true;
 		if (browsers_own(&h))
-			own[nown++] = h.name;
+			own[nown++] = h;
 		else
 			r.author[r.nauthor++] = h;
 	}
@@ -1140,7 +1142,8 @@ enum explain_outcome explain_run(const struct config *cfg,
 		say(out, "   the browser's own headers, not the page's (never "
 			 "preflighted):");
 		for (size_t i = 0; i < nown; i++)
-			say(out, "%s %s", i ? "," : "", own[i]);
+			say(out, "%s %.*s", i ? "," : "", (int)own[i].nlen,
+			    own[i].name);
 		say(out, "\n");
 	}
 	if (hdrlist_forbidden_method(res->method, strlen(res->method))) {
