@@ -165,7 +165,7 @@ static long ansi_c(const char *text, size_t len, size_t *ip, char *o)
 		size_t esc = i;
 		char c = text[i + 1];
 		unsigned long v = 0;
-		int nd = 0, maxd = 0, base = 0;
+		int maxd = 0, base = 0;
 		i += 2;
 		switch (c) {
 		case 'a': v = 7; break;
@@ -204,6 +204,7 @@ static long ansi_c(const char *text, size_t len, size_t *ip, char *o)
 			continue;
 		}
 		if (base) {
+			int nd = 0;
 			while (nd < maxd && i < len) {
 				int d = base == 8 ? (text[i] >= '0' &&
 						     text[i] <= '7'
@@ -430,94 +431,94 @@ enum opt {
 
 struct optdef {
 	const char *name; /* long name without "--" */
-	char shortname;	  /* 0: none */
 	enum opt what;
+	char shortname;	  /* 0: none */
 	bool value;	  /* takes a value */
 };
 
 static const struct optdef opts[] = {
-    {"request", 'X', O_METHOD, true},
-    {"header", 'H', O_HEADER, true},
-    {"data", 'd', O_DATA, true},
-    {"data-ascii", 0, O_DATA, true},
-    {"data-binary", 0, O_DATA, true},
-    {"data-urlencode", 0, O_DATA, true},
-    {"data-raw", 0, O_DATA_RAW, true},
-    {"json", 0, O_JSON, true},
-    {"form", 'F', O_FORM, true},
-    {"form-string", 0, O_FORM, true},
-    {"upload-file", 'T', O_UPLOAD, true},
-    {"get", 'G', O_GET, false},
-    {"head", 'I', O_HEAD, false},
-    {"cookie", 'b', O_COOKIE, true},
-    {"user", 'u', O_USER, true},
-    {"oauth2-bearer", 0, O_USER, true},
-    {"range", 'r', O_RANGE, true},
-    {"user-agent", 'A', O_USER_AGENT, true},
-    {"referer", 'e', O_REFERER, true},
-    {"url", 0, O_URL, true},
+    {"request", O_METHOD, 'X', true},
+    {"header", O_HEADER, 'H', true},
+    {"data", O_DATA, 'd', true},
+    {"data-ascii", O_DATA, 0, true},
+    {"data-binary", O_DATA, 0, true},
+    {"data-urlencode", O_DATA, 0, true},
+    {"data-raw", O_DATA_RAW, 0, true},
+    {"json", O_JSON, 0, true},
+    {"form", O_FORM, 'F', true},
+    {"form-string", O_FORM, 0, true},
+    {"upload-file", O_UPLOAD, 'T', true},
+    {"get", O_GET, 'G', false},
+    {"head", O_HEAD, 'I', false},
+    {"cookie", O_COOKIE, 'b', true},
+    {"user", O_USER, 'u', true},
+    {"oauth2-bearer", O_USER, 0, true},
+    {"range", O_RANGE, 'r', true},
+    {"user-agent", O_USER_AGENT, 'A', true},
+    {"referer", O_REFERER, 'e', true},
+    {"url", O_URL, 0, true},
     /* accepted and ignored, with their value */
-    {"output", 'o', O_IGNORE, true},
-    {"max-time", 'm', O_IGNORE, true},
-    {"connect-timeout", 0, O_IGNORE, true},
-    {"proxy", 'x', O_IGNORE, true},
-    {"proxy-user", 'U', O_IGNORE, true},
-    {"proxy-header", 0, O_IGNORE, true},
-    {"write-out", 'w', O_IGNORE, true},
-    {"resolve", 0, O_IGNORE, true},
-    {"connect-to", 0, O_IGNORE, true},
-    {"cacert", 0, O_IGNORE, true},
-    {"capath", 0, O_IGNORE, true},
-    {"cert", 'E', O_IGNORE, true},
-    {"cert-type", 0, O_IGNORE, true},
-    {"key", 0, O_IGNORE, true},
-    {"key-type", 0, O_IGNORE, true},
-    {"pass", 0, O_IGNORE, true},
-    {"ciphers", 0, O_IGNORE, true},
-    {"retry", 0, O_IGNORE, true},
-    {"retry-delay", 0, O_IGNORE, true},
-    {"retry-max-time", 0, O_IGNORE, true},
-    {"limit-rate", 0, O_IGNORE, true},
-    {"cookie-jar", 'c', O_IGNORE, true},
-    {"dump-header", 'D', O_IGNORE, true},
-    {"interface", 0, O_IGNORE, true},
-    {"max-redirs", 0, O_IGNORE, true},
-    {"speed-time", 'y', O_IGNORE, true},
-    {"speed-limit", 'Y', O_IGNORE, true},
-    {"time-cond", 'z', O_IGNORE, true},
-    {"config", 'K', O_IGNORE, true},
-    {"continue-at", 'C', O_IGNORE, true},
-    {"quote", 'Q', O_IGNORE, true},
-    {"ftp-port", 'P', O_IGNORE, true},
-    {"telnet-option", 't', O_IGNORE, true},
-    {"trace", 0, O_IGNORE, true},
-    {"trace-ascii", 0, O_IGNORE, true},
-    {"stderr", 0, O_IGNORE, true},
-    {"local-port", 0, O_IGNORE, true},
-    {"dns-servers", 0, O_IGNORE, true},
-    {"noproxy", 0, O_IGNORE, true},
-    {"unix-socket", 0, O_IGNORE, true},
-    {"abstract-unix-socket", 0, O_IGNORE, true},
-    {"max-filesize", 0, O_IGNORE, true},
-    {"expect100-timeout", 0, O_IGNORE, true},
-    {"keepalive-time", 0, O_IGNORE, true},
-    {"tls-max", 0, O_IGNORE, true},
-    {"aws-sigv4", 0, O_IGNORE, true},
-    {"request-target", 0, O_IGNORE, true},
-    {"url-query", 0, O_IGNORE, true},
-    {"variable", 0, O_IGNORE, true},
-    {"output-dir", 0, O_IGNORE, true},
-    {"netrc-file", 0, O_IGNORE, true},
-    {"pinnedpubkey", 0, O_IGNORE, true},
-    {"proto", 0, O_IGNORE, true},
-    {"proto-redir", 0, O_IGNORE, true},
-    {"preproxy", 0, O_IGNORE, true},
-    {"socks5", 0, O_IGNORE, true},
-    {"socks5-hostname", 0, O_IGNORE, true},
-    {"happy-eyeballs-timeout-ms", 0, O_IGNORE, true},
-    {"crlfile", 0, O_IGNORE, true},
-    {"hsts", 0, O_IGNORE, true},
-    {"alt-svc", 0, O_IGNORE, true},
+    {"output", O_IGNORE, 'o', true},
+    {"max-time", O_IGNORE, 'm', true},
+    {"connect-timeout", O_IGNORE, 0, true},
+    {"proxy", O_IGNORE, 'x', true},
+    {"proxy-user", O_IGNORE, 'U', true},
+    {"proxy-header", O_IGNORE, 0, true},
+    {"write-out", O_IGNORE, 'w', true},
+    {"resolve", O_IGNORE, 0, true},
+    {"connect-to", O_IGNORE, 0, true},
+    {"cacert", O_IGNORE, 0, true},
+    {"capath", O_IGNORE, 0, true},
+    {"cert", O_IGNORE, 'E', true},
+    {"cert-type", O_IGNORE, 0, true},
+    {"key", O_IGNORE, 0, true},
+    {"key-type", O_IGNORE, 0, true},
+    {"pass", O_IGNORE, 0, true},
+    {"ciphers", O_IGNORE, 0, true},
+    {"retry", O_IGNORE, 0, true},
+    {"retry-delay", O_IGNORE, 0, true},
+    {"retry-max-time", O_IGNORE, 0, true},
+    {"limit-rate", O_IGNORE, 0, true},
+    {"cookie-jar", O_IGNORE, 'c', true},
+    {"dump-header", O_IGNORE, 'D', true},
+    {"interface", O_IGNORE, 0, true},
+    {"max-redirs", O_IGNORE, 0, true},
+    {"speed-time", O_IGNORE, 'y', true},
+    {"speed-limit", O_IGNORE, 'Y', true},
+    {"time-cond", O_IGNORE, 'z', true},
+    {"config", O_IGNORE, 'K', true},
+    {"continue-at", O_IGNORE, 'C', true},
+    {"quote", O_IGNORE, 'Q', true},
+    {"ftp-port", O_IGNORE, 'P', true},
+    {"telnet-option", O_IGNORE, 't', true},
+    {"trace", O_IGNORE, 0, true},
+    {"trace-ascii", O_IGNORE, 0, true},
+    {"stderr", O_IGNORE, 0, true},
+    {"local-port", O_IGNORE, 0, true},
+    {"dns-servers", O_IGNORE, 0, true},
+    {"noproxy", O_IGNORE, 0, true},
+    {"unix-socket", O_IGNORE, 0, true},
+    {"abstract-unix-socket", O_IGNORE, 0, true},
+    {"max-filesize", O_IGNORE, 0, true},
+    {"expect100-timeout", O_IGNORE, 0, true},
+    {"keepalive-time", O_IGNORE, 0, true},
+    {"tls-max", O_IGNORE, 0, true},
+    {"aws-sigv4", O_IGNORE, 0, true},
+    {"request-target", O_IGNORE, 0, true},
+    {"url-query", O_IGNORE, 0, true},
+    {"variable", O_IGNORE, 0, true},
+    {"output-dir", O_IGNORE, 0, true},
+    {"netrc-file", O_IGNORE, 0, true},
+    {"pinnedpubkey", O_IGNORE, 0, true},
+    {"proto", O_IGNORE, 0, true},
+    {"proto-redir", O_IGNORE, 0, true},
+    {"preproxy", O_IGNORE, 0, true},
+    {"socks5", O_IGNORE, 0, true},
+    {"socks5-hostname", O_IGNORE, 0, true},
+    {"happy-eyeballs-timeout-ms", O_IGNORE, 0, true},
+    {"crlfile", O_IGNORE, 0, true},
+    {"hsts", O_IGNORE, 0, true},
+    {"alt-svc", O_IGNORE, 0, true},
 };
 
 static const struct optdef *find_long(const char *name)
@@ -610,12 +611,14 @@ enum curlcmd_err curlcmd_url(const char *url, size_t len,
 /* Adds the -H value h as a header. */
 static enum curlcmd_err add_header(struct curlcmd_req *r, const char *h)
 {
-	size_t len = strlen(h);
-	const char *colon = strchr(h, ':');
-	const char *semi = strchr(h, ';');
 	size_t nlen;
 	const char *v;
 
+	if (!h)
+		return CURLCMD_E_NOVALUE;
+	size_t len = strlen(h);
+	const char *colon = strchr(h, ':');
+	const char *semi = strchr(h, ';');
 	if (h[0] == '@')
 		return CURLCMD_E_FILE;
 	if (len > CURLCMD_MAX_HEADER)
@@ -670,6 +673,8 @@ static enum curlcmd_err add_fixed(struct curlcmd_req *r, const char *name,
 static enum curlcmd_err take(struct curlcmd_req *r, const struct optdef *d,
 			     const char *v)
 {
+	if (d->value && !v)
+		return CURLCMD_E_NOVALUE;
 	size_t vlen = v ? strlen(v) : 0;
 
 	switch (d->what) {
@@ -717,6 +722,8 @@ static enum curlcmd_err take(struct curlcmd_req *r, const struct optdef *d,
 		r->user.len = vlen;
 		return CURLCMD_OK;
 	case O_RANGE:
+		if (!v)
+			return CURLCMD_E_NOVALUE;
 		if (vlen + 6 >= sizeof(r->range_value))
 			return CURLCMD_E_HEADERLONG;
 		memcpy(r->range_value, "bytes=", 6);
@@ -736,10 +743,8 @@ static enum curlcmd_err take(struct curlcmd_req *r, const struct optdef *d,
 
 static bool is_curl(const char *w)
 {
-	size_t n = strlen(w);
 	const char *base = strrchr(w, '/');
 	base = base ? base + 1 : w;
-	(void)n;
 	return strcmp(base, "curl") == 0 || strcmp(base, "curl.exe") == 0;
 }
 
@@ -747,7 +752,7 @@ enum curlcmd_err curlcmd_parse(const char *const *words, size_t n,
 			       struct curlcmd_req *out,
 			       struct curlcmd_where *where)
 {
-	static const struct optdef url_opt = {"url", 0, O_URL, true};
+	static const struct optdef url_opt = {"url", O_URL, 0, true};
 	enum curlcmd_err err = CURLCMD_OK;
 	size_t i = 1;
 	const char *at = NULL;

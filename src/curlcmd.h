@@ -25,11 +25,11 @@
 /* Bounds. A paste longer than CURLCMD_MAX_INPUT or with more words is
  * refused; a header line longer than CURLCMD_MAX_HEADER is refused as web
  * servers refuse it (nginx answers 400 past 8 KiB). */
-#define CURLCMD_MAX_INPUT (1024 * 1024)
+#define CURLCMD_MAX_INPUT (1024UL * 1024)
 #define CURLCMD_MAX_WORDS 1024
 #define CURLCMD_MAX_HEADERS 128
-#define CURLCMD_MAX_HEADER (8 * 1024)
-#define CURLCMD_MAX_URL (16 * 1024)
+#define CURLCMD_MAX_HEADER (8UL * 1024)
+#define CURLCMD_MAX_URL (16UL * 1024)
 
 enum curlcmd_err {
 	CURLCMD_OK = 0,

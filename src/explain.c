@@ -47,7 +47,10 @@ static void copy(char *dst, size_t size, const char *s, size_t len)
 
 static char lower(char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	static const char az[] = "abcdefghijklmnopqrstuvwxyz";
+	if (c >= 'A' && c <= 'Z')
+		return az[c - 'A'];
+	return c;
 }
 
 static bool ieq(const char *s, size_t len, const char *lit)
@@ -447,10 +450,7 @@ static void fix_at(const struct config *cfg, const struct cors_policy *p,
 {
 	char sec[300];
 	section_name(cfg, p, sec, sizeof(sec));
-	if (p != &cfg->def && line == 0 && p->lines.section)
-		snprintf(buf, size, "in %s (%s:%d)", sec, cfg->file,
-			 p->lines.section);
-	else if (line)
+	if (line)
 		snprintf(buf, size, "at %s:%d (%s)", cfg->file, line, sec);
 	else if (p->lines.section)
 		snprintf(buf, size, "in %s (%s:%d)", sec, cfg->file,
@@ -869,7 +869,7 @@ static bool preflight(struct run *r, bool include)
 			say(out, "   ok   header %s is in "
 				 "Access-Control-Allow-Headers\n",
 			    n);
-		} else if (star && !include && strcmp(n, "authorization")) {
+		} else if (star && !include && strcmp(n, "authorization") != 0) {
 			say(out, "   ok   header %s: Access-Control-Allow-"
 				 "Headers is '*' (credentials 'omit')\n",
 			    n);
@@ -1001,7 +1001,7 @@ static void disabled(struct run *r, bool include, bool need_preflight)
 		 "; or let corsgate answer: remove enabled = false and "
 		 "allow the origin there",
 		 need_preflight ? " the preflight with an ok status and" : "",
-		 include ? r->origin : r->origin,
+		 r->origin,
 		 include ? " and Access-Control-Allow-Credentials: true"
 			 : " (or *)",
 		 need_preflight ? ", -Allow-Methods and -Allow-Headers" : "");
