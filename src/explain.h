@@ -90,7 +90,9 @@ struct explain_result {
 
 /* Explains req (from curlcmd_parse()) under cfg, printing every step to out
  * (NULL: print nothing), into *res. Returns res->outcome. Errors
- * (EXPLAIN_ERROR) are in res->error, never printed. */
+ * (EXPLAIN_ERROR) are in res->error, never printed. Not reentrant: it
+ * keeps its working state (the request's headers, the URL) in static
+ * storage, one run at a time per process, as the command line needs. */
 enum explain_outcome explain_run(const struct config *cfg,
 				 const struct curlcmd_req *req,
 				 const struct explain_opts *opts, FILE *out,
