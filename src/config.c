@@ -1030,6 +1030,20 @@ static void list_free(struct config_list *l)
 	free(l->joined);
 }
 
+/* The lines b sets its keys on, over what *l holds (the default's). */
+static void set_lines(const struct build *b, struct config_lines *l)
+{
+	if (b->pattern)
+		l->section = b->line;
+	l->origin = b->set[K_ORIGIN] ? b->set[K_ORIGIN] : l->origin;
+	l->methods = b->set[K_METHODS] ? b->set[K_METHODS] : l->methods;
+	l->headers = b->set[K_HEADERS] ? b->set[K_HEADERS] : l->headers;
+	l->expose = b->set[K_EXPOSE] ? b->set[K_EXPOSE] : l->expose;
+	l->credentials =
+	    b->set[K_CREDENTIALS] ? b->set[K_CREDENTIALS] : l->credentials;
+	l->enabled = b->set[K_ENABLED] ? b->set[K_ENABLED] : l->enabled;
+}
+
 /* Fills pol from b, taking from def what b does not set. b == def for the
  * default policy. Ownership of b's lists moves to pol. */
 static int policy_freeze(struct build *b, const struct cors_policy *def,
@@ -1072,6 +1086,7 @@ static int policy_freeze(struct build *b, const struct cors_policy *def,
 	if (pol->max_age >= 0)
 		snprintf(pol->max_age_value, sizeof(pol->max_age_value), "%ld",
 			 pol->max_age);
+	set_lines(b, &pol->lines);
 	return 0;
 }
 
@@ -1223,6 +1238,7 @@ static struct config *freeze(struct parser *p)
 		goto nomem;
 	if (policy_freeze(&p->def, NULL, &cfg->def) < 0)
 		goto nomem;
+	cfg->def.lines.section = p->cors_line;
 	for (size_t i = 0; i < p->npaths; i++) {
 		struct build *b = p->paths[i];
 		if (policy_freeze(b, &cfg->def, &cfg->paths[i]) < 0)

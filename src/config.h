@@ -33,6 +33,14 @@ struct config_list {
 	size_t joined_len;
 };
 
+/* Where a policy's settings were written (for `corsgate explain`): the
+ * policy file's line of each key, 0 where no section set it (the built-in
+ * default applies). A [path] carries [cors]'s line for a key it inherits. */
+struct config_lines {
+	int section; /* the section header; 0: no [cors] in the file */
+	int origin, methods, headers, expose, credentials, enabled;
+};
+
 /* The CORS policy for one path pattern (or the default from [cors]). */
 struct cors_policy {
 	const char *pattern; /* "[cors]" for the default, else the path */
@@ -48,6 +56,7 @@ struct cors_policy {
 	int deny_status;	/* status of a refused preflight */
 	bool block_disallowed;
 	bool private_network;
+	struct config_lines lines;
 };
 
 /* Where a script's stderr goes. */

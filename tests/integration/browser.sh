@@ -27,6 +27,8 @@
 # sources this file.
 . tests/lib.sh
 . tests/integration/harness.sh
+# corsgate explain's prediction for every case, against what the page read
+. tests/browser/explain_check.sh
 
 BR=$H_ROOT/tests/browser
 CASES=$BR/cases.txt
@@ -154,6 +156,7 @@ max_age = 0
 enabled = false
 EOF
 	[ "${BROKEN:-}" = 1 ] && sed -i '/^allow_methods/s/, PUT//' "$1"
+	XC_POLICY=$1 # for xc_front
 	if ! _out=$("$CORSGATE" check -c "$1" 2>&1); then
 		fail "the browser policy $1 loads" "$_out"
 		return 1
@@ -305,6 +308,7 @@ run_front() {
 	while IFS= read -r _row; do
 		judge "$1" "$3" "$4" "${EXPECT_BROKEN:-}" "$_row"
 	done <"$H_DIR/rows"
+	xc_front "$1" "$2$3" "$XC_POLICY" "$H_DIR/$1.dom" "$H_DIR/$1.console"
 }
 
 # ---- nginx (FastCGI) ----
