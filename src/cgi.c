@@ -235,6 +235,43 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
 
 /* ---- finding the script ---------------------------------------------- */
 
+/* suEXEC's refusals, for the resolved script real (st: its stat): in a
+ * directory writable by group or others, writable by group or others
+ * itself, setuid or setgid. Returns true with *why and note set when one
+ * applies. */
+static bool unsafe_mode(const char *real, const struct stat *st,
+			const char **why, char *note, size_t size)
+{
+	char dir[PATH_MAX];
+	struct stat ds;
+	const char *slash = strrchr(real, '/');
+	size_t dl = slash && slash != real ? (size_t)(slash - real) : 1;
+
+	memcpy(dir, real, dl);
+	dir[dl] = '\0';
+	if (stat(dir, &ds) == 0 && (ds.st_mode & (S_IWGRP | S_IWOTH))) {
+		*why = "in a directory writable by group or others";
+		snprintf(note, size, " (%s, mode %04o; chmod go-w it)", dir,
+			 (unsigned)(ds.st_mode & 07777));
+		return true;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		*why = "writable by group or others";
+		snprintf(note, size, " (%s, mode %04o; chmod go-w it)", real,
+			 (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	if (st->st_mode & (S_ISUID | S_ISGID)) {
+		*why = "setuid or setgid";
+		snprintf(note, size,
+			 " (%s, mode %04o: corsgate runs no setuid or setgid "
+			 "program, as Apache's suEXEC)",
+			 real, (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	return false;
+}
+
 /* Resolves file into real[PATH_MAX] and checks it against the cgi_root
  * entries. Returns 0, or the status to answer with *why set (a short
  * phrase for the answer) and, when there is more to say, note[0..size)
@@ -276,6 +313,8 @@ static int resolve(const struct config_gateway *g, const char *file, char *real,
 			 real, file[0] == '/' ? file : real);
 		return 403;
 	}
+	if (unsafe_mode(real, &st, why, note, size))
+		return 403;
 	if (faccessat(AT_FDCWD, real, X_OK, AT_EACCESS) < 0) {
 		*why = "not executable";
 		return 403;

@@ -907,6 +907,12 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 			     value);
 			return;
 		}
+		if (mode & S_IWOTH)
+			pwarn(p, p->lineno, name,
+			      "'%s' is world-writable: any local user can "
+			      "connect and send requests as the web server "
+			      "(use 0660 with the web server's group)",
+			      value);
 		str = &g->socket_mode;
 		break;
 	}

@@ -8,6 +8,7 @@
 # crashed or printed no count.
 set -u
 cd "$(dirname "$0")/.."
+umask 022 # scripts writable by group or others are refused (see lib.sh)
 unit_only=""
 [ "${1:-}" = --unit-only ] && { unit_only=1; shift; }
 B=${1:-build}

@@ -215,6 +215,22 @@ static int setup(void **state)
 	       "printf 'X-Pad-%03d: %0500d\\n' $i 0; i=$((i + 1)); done\n"
 	       "printf '\\nbody after a big block\\n'\n",
 	       0755);
+	/* suEXEC's refusals (D10): modes set explicitly, whatever the
+	 * umask */
+	static const char ok[] =
+	    "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nran\\n'\n";
+	script("group-w.sh", ok, 0775);
+	script("world-w.sh", ok, 0757);
+	script("setuid.sh", ok, 04755);
+	script("setgid.sh", ok, 02755);
+	snprintf(path, sizeof(path), "%s/gdir", root);
+	mkdir(path, 0755);
+	chmod(path, 0775);
+	script("gdir/ok.sh", ok, 0755);
+	snprintf(path, sizeof(path), "%s/wdir", root);
+	mkdir(path, 0755);
+	chmod(path, 01777); /* sticky does not make it safe */
+	script("wdir/ok.sh", ok, 0755);
 	snprintf(path, sizeof(path), "%s/sub", root);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/escape.sh", root);
@@ -471,6 +487,15 @@ static void test_cgi_errors(void **state)
 	     "directly.\\n\\n<p>more</p>\\n\"; expected \"Name: value\" "
 	     "header lines"},
 	    {"../../etc/passwd", 403, "outside cgi_root"},
+	    {"group-w.sh", 403, "writable by group or others ("},
+	    {"group-w.sh", 403, "group-w.sh, mode 0775; chmod go-w it)"},
+	    {"world-w.sh", 403, "writable by group or others ("},
+	    {"setuid.sh", 403, "setuid or setgid ("},
+	    {"setuid.sh", 403, "mode 4755: corsgate runs no setuid"},
+	    {"setgid.sh", 403, "setuid or setgid ("},
+	    {"gdir/ok.sh", 403, "in a directory writable by group or others"},
+	    {"gdir/ok.sh", 403, "gdir, mode 0775; chmod go-w it)"},
+	    {"wdir/ok.sh", 403, "wdir, mode 1777"},
 	};
 	struct config_gateway g = gateway();
 	struct cors_verdict v = allowed_verdict();
@@ -491,6 +516,10 @@ static void test_cgi_errors(void **state)
 		}
 		free(m.out);
 	}
+	/* and a safe script in a safe directory runs */
+	assert_int_equal(run("sub/../echo.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "Status: 200 OK\r\n"));
+	free(m.out);
 	g.ncgi_roots = 0;
 	assert_int_equal(run("env.sh", get, "", 0, &g, &v, &m), 0);
 	assert_non_null(strstr(m.out, "Status: 500 "));

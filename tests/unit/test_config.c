@@ -389,6 +389,33 @@ static void test_config_warns_long_fixed_header_lines(void **state)
 	config_free(cfg);
 }
 
+/* D10: a world-writable socket mode loads, with a warning. */
+static void test_config_warns_world_writable_socket_mode(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *mode;
+		int warnings;
+	} rows[] = {{"0660", 0}, {"0600", 0}, {"0770", 0}, {"0666", 1},
+		    {"0777", 1}, {"0662", 1},	{"2", 1}};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "[gateway]\nsocket_mode = %s\n",
+			 rows[i].mode);
+		nwarnings = 0;
+		struct config *cfg = load(text);
+		assert_non_null(cfg);
+		if (nwarnings != rows[i].warnings) {
+			print_error("socket_mode %s: %d warnings\n",
+				    rows[i].mode, nwarnings);
+			fail();
+		}
+		config_free(cfg);
+	}
+	assert_non_null(strstr(captured, ":2: socket_mode: '0666' is "
+					 "world-writable"));
+}
+
 static void test_config_warns_lowercase_method(void **state)
 {
 	(void)state;
@@ -682,6 +709,7 @@ int main(void)
 	    T(test_config_warns_http_origin_with_credentials),
 	    T(test_config_no_warning_for_loopback_http),
 	    T(test_config_warns_long_fixed_header_lines),
+	    T(test_config_warns_world_writable_socket_mode),
 	    T(test_config_warns_lowercase_method),
 	    T(test_config_defaults),
 	    T(test_config_lists_repeat_and_join),
