@@ -5,6 +5,7 @@
 #                   (unit, command line, integration), then the unit tests
 #                   again under AddressSanitizer + UBSan
 #   make demo       corsgate behind nginx on 127.0.0.1:8080 with etc/cors.ini
+#   make fuzz       every libFuzzer harness (fuzz/) for FUZZ_S seconds each
 #   make bench      benchmarks (figures and ratios, never pass/fail)
 #   make install    PREFIX, DESTDIR, SBINDIR, MANDIR, SYSCONFDIR,
 #                   SYSTEMDUNITDIR as usual
@@ -47,7 +48,7 @@ CORE_OBJ = $(addprefix $(B)/obj/,$(addsuffix .o,$(CORE)))
 PROG_OBJ = $(addprefix $(B)/obj/,$(addsuffix .o,$(PROG)))
 
 .PHONY: all check unit test-cli test-integration sanitize deps demo bench \
-        install uninstall clean lint format deb static
+        install uninstall clean lint format deb static fuzz fuzz-build
 
 all: $(B)/corsgate
 
@@ -81,15 +82,50 @@ $(B)/obj $(B)/tests $(B)/bench:
 deps:
 	scripts/deps.sh
 
+# ---- fuzzing (fuzz/README) ----
+# One harness per fuzz/NAME.c, seeds in fuzz/NAME/, dictionary fuzz/NAME.dict.
+# To add one: write fuzz/NAME.c (LLVMFuzzerTestOneInput, fuzz/fuzz.h), its
+# seeds and dictionary, add NAME here, and its modules to FUZZ_MODULES.
+FUZZERS      = origin origin_diff hdrlist cgiresp config cors
+FUZZ_MODULES = $(CORE) cgiresp
+FUZZ_B      ?= build-fuzz
+FUZZ_S      ?= 60
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS  = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+FUZZ_OBJ     = $(addprefix $(FUZZ_B)/obj/,$(addsuffix .o,$(FUZZ_MODULES)))
+
+$(FUZZ_B)/obj/%.o: src/%.c $(wildcard src/*.h) | $(FUZZ_B)/obj
+	$(FUZZ_CC) $(CG_CPPFLAGS) $(CG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_B)/fuzz_%: fuzz/%.c fuzz/fuzz.h $(FUZZ_OBJ) $(wildcard src/*.h)
+	$(FUZZ_CC) $(CG_CPPFLAGS) -Isrc $(CG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	    -o $@ $< $(FUZZ_OBJ) $(LIBS_FCGI) $(LIBS_CORE)
+
+$(FUZZ_B)/obj:
+	mkdir -p $@
+
+fuzz-build: $(addprefix $(FUZZ_B)/fuzz_,$(FUZZERS))
+
+# Every harness for FUZZ_S seconds; fails on any crash (kept under
+# $(FUZZ_B)/artifacts/). New corpus entries go to $(FUZZ_B)/corpus/NAME.
+fuzz: deps
+	$(MAKE) fuzz-build
+	scripts/fuzz.sh $(FUZZ_B) $(FUZZ_S) $(FUZZERS)
+
 unit-build: $(addprefix $(B)/tests/,$(TESTS))
 
 # check = deps, build, every suite, then the sanitizer pass. tests/run.sh
 # prints one line per suite and closes with "N passed, N failed".
+# The sanitizer build has the server too (build-san/corsgate): the fault
+# suite sends it hostile FastCGI records. tests/fuzz/ runs each harness
+# briefly (FUZZ_SMOKE_S seconds).
 check: deps
 	$(MAKE) all unit-build
 	$(MAKE) B=build-san CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-	    LDFLAGS='-fsanitize=address,undefined' unit-build
-	tests/run.sh $(B) build-san
+	    LDFLAGS='-fsanitize=address,undefined' all unit-build
+	$(MAKE) fuzz-build
+	FUZZ_B=$(FUZZ_B) FUZZERS='$(FUZZERS)' tests/run.sh $(B) build-san
 
 unit: all unit-build
 	tests/run.sh --unit-only $(B)
@@ -149,4 +185,4 @@ format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

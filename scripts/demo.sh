@@ -43,8 +43,10 @@ trap 'exit 130' INT TERM
 
 # The example scripts and the policy, copied where the unprivileged user
 # corsgate drops to can read them, with cgi_root pointing at the copy.
+# corsgate refuses scripts (and script directories) writable by group or
+# others, as suEXEC: a checkout made under umask 002 has them 775.
 cp -R cgi-bin "$D/cgi-bin"
-chmod -R a+rX "$D/cgi-bin"
+chmod -R a+rX,go-w "$D/cgi-bin"
 sed "s|^cgi_root = .*|cgi_root = $D/cgi-bin|" "$POLICY" >"$D/cors.ini"
 chmod 644 "$D/cors.ini"
 

@@ -60,6 +60,10 @@ extern char **environ;
 #define CHUNK ((size_t)64 * 1024)
 /* Body bytes on their way to the spool file at once. */
 #define BCHUNK ((size_t)16 * 1024)
+/* The rewrite buffer (also the read buffer of the body's output): a
+ * rewritten block that does not fit gets a buffer of its own. */
+#define WBUF_LEN                                                               \
+	(CGIRESP_MAX_BLOCK + 4096 > CHUNK ? CGIRESP_MAX_BLOCK + 4096 : CHUNK)
 /* Longest line of a script's stderr logged in one piece. */
 #define ERR_LINE 1024
 
@@ -231,6 +235,43 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
 
 /* ---- finding the script ---------------------------------------------- */
 
+/* suEXEC's refusals, for the resolved script real (st: its stat): in a
+ * directory writable by group or others, writable by group or others
+ * itself, setuid or setgid. Returns true with *why and note set when one
+ * applies. */
+static bool unsafe_mode(const char *real, const struct stat *st,
+			const char **why, char *note, size_t size)
+{
+	char dir[PATH_MAX];
+	struct stat ds;
+	const char *slash = strrchr(real, '/');
+	size_t dl = slash && slash != real ? (size_t)(slash - real) : 1;
+
+	memcpy(dir, real, dl);
+	dir[dl] = '\0';
+	if (stat(dir, &ds) == 0 && (ds.st_mode & (S_IWGRP | S_IWOTH))) {
+		*why = "in a directory writable by group or others";
+		snprintf(note, size, " (%s, mode %04o; chmod go-w it)", dir,
+			 (unsigned)(ds.st_mode & 07777));
+		return true;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		*why = "writable by group or others";
+		snprintf(note, size, " (%s, mode %04o; chmod go-w it)", real,
+			 (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	if (st->st_mode & (S_ISUID | S_ISGID)) {
+		*why = "setuid or setgid";
+		snprintf(note, size,
+			 " (%s, mode %04o: corsgate runs no setuid or setgid "
+			 "program, as Apache's suEXEC)",
+			 real, (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	return false;
+}
+
 /* Resolves file into real[PATH_MAX] and checks it against the cgi_root
  * entries. Returns 0, or the status to answer with *why set (a short
  * phrase for the answer) and, when there is more to say, note[0..size)
@@ -272,6 +313,8 @@ static int resolve(const struct config_gateway *g, const char *file, char *real,
 			 real, file[0] == '/' ? file : real);
 		return 403;
 	}
+	if (unsafe_mode(real, &st, why, note, size))
+		return 403;
 	if (faccessat(AT_FDCWD, real, X_OK, AT_EACCESS) < 0) {
 		*why = "not executable";
 		return 403;
@@ -1016,8 +1059,12 @@ static void feed(struct run *run)
 
 /* ---- output ----------------------------------------------------------- */
 
-/* Sends the rewritten header block, then what followed it. Returns 0 or
- * -1 (client gone). */
+/* Sends the rewritten header block, then what followed it. The block is
+ * written into wbuf when it fits, else into a buffer of its own size (the
+ * script's block is bounded, but the headers added - a long
+ * expose_headers list, an echoed origin - are not). Returns 0, -1 (client
+ * gone) or 1 when nothing was sent and the request is to be answered 502
+ * (logged). */
 static int send_headers(struct run *run)
 {
 	struct cgiresp_rewrite rw = {
@@ -1028,16 +1075,34 @@ static int send_headers(struct run *run)
 	    .has_body = run->has_body,
 	};
 	bool added;
-	long n = cgiresp_write(&run->resp, &rw, run->wbuf,
-			       CGIRESP_MAX_BLOCK + 4096, &added);
-	if (n < 0) {
-		log_error("%s: rewritten header block too large", run->name);
-		return -1;
+	size_t need = cgiresp_write_size(&run->resp, &rw);
+	char *buf = run->wbuf, *big = NULL;
+	if (need > WBUF_LEN) {
+		big = malloc(need);
+		if (!big) {
+			log_error("%s: out of memory for its rewritten header "
+				  "block (%zu bytes): answered 502",
+				  run->name, need);
+			return 1;
+		}
+		buf = big;
+	}
+	long n = cgiresp_write(&run->resp, &rw, buf, need > WBUF_LEN ? need
+								   : WBUF_LEN,
+			       &added);
+	if (n < 0) { /* cannot happen: need is what it takes */
+		log_error("%s: rewritten header block over %zu bytes: "
+			  "answered 502",
+			  run->name, need);
+		free(big);
+		return 1;
 	}
 	if (added)
 		log_warn("%s: no Content-Type: sent %s", run->name,
 			 run->g->default_content_type);
-	if (out_write(run->r, run->wbuf, (size_t)n) < 0)
+	int rc = out_write(run->r, buf, (size_t)n);
+	free(big);
+	if (rc < 0)
 		return -1;
 	size_t rest = run->hlen - (size_t)run->block_len;
 	if (rest && out_write(run->r, run->hbuf + run->block_len, rest) < 0)
@@ -1185,9 +1250,15 @@ static enum outcome pump(struct run *run)
 		if (may_answer(run, now)) {
 			if (run->phase == PH_WAIT)
 				run->has_body = false;
-			if (send_headers(run) < 0) {
+			int sent = send_headers(run);
+			if (sent < 0) {
 				kill_group(run, "the client went away");
 				return RUN_GONE;
+			}
+			if (sent > 0) {
+				run->bad_block = true; /* logged */
+				kill_group(run, "no answer could be made");
+				return RUN_BAD;
 			}
 		}
 		if (run->out < 0 && run->phase == PH_BODY)
@@ -1332,9 +1403,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	run.nph = strncmp(base ? base + 1 : t->filename, "nph-", 4) == 0;
 	run.body_left = len;
 	/* one block: inbuf, bbuf, hbuf, wbuf */
-	size_t wlen =
-	    CGIRESP_MAX_BLOCK + 4096 > CHUNK ? CGIRESP_MAX_BLOCK + 4096 : CHUNK;
-	char *mem = malloc(CHUNK + BCHUNK + CGIRESP_MAX_BLOCK + CHUNK + wlen);
+	char *mem = malloc(CHUNK + BCHUNK + CGIRESP_MAX_BLOCK + CHUNK + WBUF_LEN);
 	envp = build_env(r, t, g);
 	if (!mem || !envp) {
 		log_error("%s: out of memory: answered 500", t->filename);

@@ -907,6 +907,12 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 			     value);
 			return;
 		}
+		if (mode & S_IWOTH)
+			pwarn(p, p->lineno, name,
+			      "'%s' is world-writable: any local user can "
+			      "connect and send requests as the web server "
+			      "(use 0660 with the web server's group)",
+			      value);
 		str = &g->socket_mode;
 		break;
 	}
@@ -1144,6 +1150,64 @@ static void check_policy(struct parser *p, const struct build *b,
 		      osrc->http_origin, cred_line);
 }
 
+/* The bytes of the fixed header lines pol makes corsgate send on one
+ * answer (what the request echoes - its origin, its header list under
+ * '*' with credentials - not counted): an actual request's (merged with
+ * the script's own block) or a preflight's, the larger. */
+static size_t fixed_lines(const struct cors_policy *pol)
+{
+	size_t origin = sizeof("Access-Control-Allow-Origin: \r\n") - 1;
+	size_t cred = pol->credentials
+			  ? sizeof("Access-Control-Allow-Credentials: "
+				   "true\r\n") - 1
+			  : 0;
+	size_t actual = origin + cred + sizeof("Vary: Origin\r\n") - 1;
+	if (pol->expose.star || pol->expose.n)
+		actual += sizeof("Access-Control-Expose-Headers: \r\n") - 1 +
+			  pol->expose.joined_len;
+	size_t hdrs = pol->headers.joined_len;
+	size_t pre = origin + cred +
+		     sizeof("Access-Control-Allow-Methods: \r\n") - 1 +
+		     pol->methods.joined_len +
+		     sizeof("Access-Control-Allow-Headers: \r\n") - 1 + hdrs +
+		     sizeof("Access-Control-Max-Age: \r\n") - 1 + 24 +
+		     sizeof("Vary: Origin, Access-Control-Request-Method, "
+			    "Access-Control-Request-Headers\r\n") - 1;
+	return actual > pre ? actual : pre;
+}
+
+/* Warns when pol's header lines come near CONFIG_FIXED_HEADERS_MAX (the
+ * whole header block a web server takes by default), once, at the
+ * section whose own list makes them long. */
+static void check_size(struct parser *p, const struct build *b,
+		       const struct build *def, const struct cors_policy *pol)
+{
+	bool own = b == def;
+	if (!pol->enabled || fixed_lines(pol) < CONFIG_FIXED_HEADERS_WARN)
+		return;
+	int k = pol->expose.joined_len >= pol->methods.joined_len &&
+			pol->expose.joined_len >= pol->headers.joined_len
+		    ? K_EXPOSE
+		: pol->headers.joined_len >= pol->methods.joined_len
+		    ? K_HEADERS
+		    : K_METHODS;
+	static const char *const names[] = {
+	    [K_EXPOSE] = "expose_headers",
+	    [K_HEADERS] = "allow_headers",
+	    [K_METHODS] = "allow_methods",
+	};
+	if (!own && !b->set[k])
+		return; /* inherited: reported at [cors] */
+	pwarn(p, line_of(b, def, k) ? line_of(b, def, k) : b->line, names[k],
+	      "the fixed header lines this policy adds take %zu bytes per "
+	      "answer (plus the origin echoed), and a web server takes "
+	      "about %d for a whole header block by default, the script's "
+	      "own headers included (nginx: fastcgi_buffer_size, one page; "
+	      "beyond it nginx answers 502, \"upstream sent too big "
+	      "header\"): shorten the list or raise that buffer",
+	      fixed_lines(pol), CONFIG_FIXED_HEADERS_MAX);
+}
+
 static void gateway_free_run(struct config_gateway *g)
 {
 	for (size_t i = 0; i < g->ncgi_roots; i++) {
@@ -1288,8 +1352,11 @@ struct config *config_load(const char *file)
 		goto out;
 	/* The builds keep their set-lines for the checks below. */
 	check_policy(&p, &p.def, &p.def, &cfg->def);
-	for (size_t i = 0; i < cfg->npaths; i++)
+	check_size(&p, &p.def, &p.def, &cfg->def);
+	for (size_t i = 0; i < cfg->npaths; i++) {
 		check_policy(&p, p.paths[i], &p.def, &cfg->paths[i]);
+		check_size(&p, p.paths[i], &p.def, &cfg->paths[i]);
+	}
 	if (p.errors) {
 		config_free(cfg);
 		cfg = NULL;

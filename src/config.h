@@ -108,6 +108,15 @@ struct config_gateway {
 
 #define CONFIG_REQUEST_TIMEOUT 600
 
+/* The header block a web server takes from a FastCGI backend by default:
+ * nginx's fastcgi_buffer_size is one memory page (4 KiB on x86-64), and
+ * a larger block is its 502 ("upstream sent too big header"). corsgate
+ * itself sends a rewritten block of any size. config_load() warns when
+ * the header lines a policy adds reach CONFIG_FIXED_HEADERS_WARN, leaving
+ * less than half of it for the script's own. */
+#define CONFIG_FIXED_HEADERS_MAX 4096
+#define CONFIG_FIXED_HEADERS_WARN 2048
+
 struct config {
 	char *file; /* the path it was loaded from */
 	struct config_gateway gateway;

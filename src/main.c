@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "cgimode.h"
 #include "config.h"
@@ -14,6 +15,7 @@
 #include "curlcmd.h"
 #include "explain.h"
 #include "fcgi.h"
+#include "listen.h"
 #include "log.h"
 #include "request.h"
 
@@ -182,9 +184,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 's':
 			a->serve.listen = optarg;
 			break;
-		case 'm':
+		case 'm': {
+			mode_t m;
 			a->serve.socket_mode = optarg;
+			/* a bad mode is refused when the socket is made */
+			if (listen_parse_mode(optarg, &m) == 0 && (m & S_IWOTH))
+				log_warn("-m %s: world-writable: any local "
+					 "user can connect and send requests "
+					 "as the web server (use 0660 with "
+					 "the web server's group)",
+					 optarg);
 			break;
+		}
 		case 'w':
 			a->serve.workers = strtol(optarg, &end, 10);
 			if (*end || a->serve.workers < 1 ||

@@ -355,6 +355,67 @@ static void test_config_no_warning_for_loopback_http(void **state)
 	config_free(cfg);
 }
 
+/* D7: header lines near what a web server takes for a whole block: a
+ * warning at the list that makes them long, once (not again where a
+ * [path] inherits it); a short list, none. */
+static void test_config_warns_long_fixed_header_lines(void **state)
+{
+	(void)state;
+	char text[16384];
+	size_t n = (size_t)snprintf(text, sizeof(text),
+				    "[cors]\nallow_origin = https://a.com\n"
+				    "expose_headers =");
+	for (int i = 0; i < 120; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s%04d",
+				      i % 8 == 0 ? "\n " : " ",
+				      "X-Exposed-Header-", i);
+	snprintf(text + n, sizeof(text) - n,
+		 "\n[path /a]\nallow_methods = GET\n"
+		 "[path /b]\nexpose_headers = X-A\n");
+	struct config *cfg = load(text);
+	assert_non_null(cfg);
+	assert_int_equal(nerrors, 0);
+	assert_int_equal(nwarnings, 1);
+	assert_non_null(strstr(captured, ":3: expose_headers: the fixed header "
+					 "lines this policy adds take "));
+	config_free(cfg);
+	captured[0] = '\0';
+	ncaptured = 0;
+	nwarnings = 0;
+	cfg = load("[cors]\nallow_origin = https://a.com\n"
+		   "expose_headers = X-A X-B X-C\n");
+	assert_non_null(cfg);
+	assert_int_equal(nwarnings, 0);
+	config_free(cfg);
+}
+
+/* D10: a world-writable socket mode loads, with a warning. */
+static void test_config_warns_world_writable_socket_mode(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *mode;
+		int warnings;
+	} rows[] = {{"0660", 0}, {"0600", 0}, {"0770", 0}, {"0666", 1},
+		    {"0777", 1}, {"0662", 1},	{"2", 1}};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "[gateway]\nsocket_mode = %s\n",
+			 rows[i].mode);
+		nwarnings = 0;
+		struct config *cfg = load(text);
+		assert_non_null(cfg);
+		if (nwarnings != rows[i].warnings) {
+			print_error("socket_mode %s: %d warnings\n",
+				    rows[i].mode, nwarnings);
+			fail();
+		}
+		config_free(cfg);
+	}
+	assert_non_null(strstr(captured, ":2: socket_mode: '0666' is "
+					 "world-writable"));
+}
+
 static void test_config_warns_lowercase_method(void **state)
 {
 	(void)state;
@@ -647,6 +708,8 @@ int main(void)
 	    T(test_config_long_line_is_not_split),
 	    T(test_config_warns_http_origin_with_credentials),
 	    T(test_config_no_warning_for_loopback_http),
+	    T(test_config_warns_long_fixed_header_lines),
+	    T(test_config_warns_world_writable_socket_mode),
 	    T(test_config_warns_lowercase_method),
 	    T(test_config_defaults),
 	    T(test_config_lists_repeat_and_join),
