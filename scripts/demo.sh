@@ -1,13 +1,17 @@
 #!/bin/sh
 # scripts/demo.sh [CORSGATE] - corsgate behind nginx on 127.0.0.1:8080 with
-# etc/cors.ini (`make demo`). Everything runs in a temporary directory
-# (/etc/nginx is not touched) and stops on Ctrl-C.
+# etc/cors.ini (`make demo`), and a page on a second origin,
+# http://localhost:8081/ (scripts/demo-page), that fetch()es from it and
+# shows what the browser let it read. Everything runs in a temporary
+# directory (/etc/nginx is not touched) and stops on Ctrl-C (or SIGTERM).
+# DEMO_LISTEN (127.0.0.1:8080) and DEMO_PAGE_PORT (8081) move them.
 set -eu
 cd "$(dirname "$0")/.."
 CG=${1:-build/corsgate}
 case $CG in /*) ;; *) CG=$PWD/$CG ;; esac
 POLICY=$PWD/etc/cors.ini
-LISTEN=127.0.0.1:8080
+LISTEN=${DEMO_LISTEN:-127.0.0.1:8080}
+PAGE_PORT=${DEMO_PAGE_PORT:-8081}
 
 [ -x "$CG" ] || { echo "demo: $CG not built (make)" >&2; exit 1; }
 command -v nginx >/dev/null || { echo "demo: nginx not installed (make deps)" >&2; exit 1; }
@@ -15,18 +19,23 @@ if curl -s -o /dev/null --max-time 2 "http://$LISTEN/"; then
 	echo "demo: something already listens on $LISTEN" >&2
 	exit 1
 fi
+if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$PAGE_PORT/"; then
+	echo "demo: something already listens on 127.0.0.1:$PAGE_PORT" >&2
+	exit 1
+fi
 
 D=$(mktemp -d /tmp/corsgate-demo.XXXXXX)
 chmod 755 "$D"
 CG_PID=""
 NGINX_PID=""
+PAGE_PID=""
 
 stop() {
 	trap - EXIT INT TERM
 	echo
 	echo "demo: stopping"
-	for p in $NGINX_PID $CG_PID; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in $NGINX_PID $CG_PID; do wait "$p" 2>/dev/null || true; done
+	for p in $PAGE_PID $NGINX_PID $CG_PID; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $PAGE_PID $NGINX_PID $CG_PID; do wait "$p" 2>/dev/null || true; done
 	rm -rf "$D"
 }
 trap stop EXIT
@@ -34,8 +43,10 @@ trap 'exit 130' INT TERM
 
 # The example scripts and the policy, copied where the unprivileged user
 # corsgate drops to can read them, with cgi_root pointing at the copy.
+# corsgate refuses scripts (and script directories) writable by group or
+# others, as suEXEC: a checkout made under umask 002 has them 775.
 cp -R cgi-bin "$D/cgi-bin"
-chmod -R a+rX "$D/cgi-bin"
+chmod -R a+rX,go-w "$D/cgi-bin"
 sed "s|^cgi_root = .*|cgi_root = $D/cgi-bin|" "$POLICY" >"$D/cors.ini"
 chmod 644 "$D/cors.ini"
 
@@ -89,7 +100,32 @@ until curl -s -o /dev/null --max-time 1 "http://$LISTEN/echo.sh"; do
 	sleep 0.1
 done
 
+# The page: a second origin (http://localhost:PORT is allowed by
+# etc/cors.ini's http://localhost:*), a static server for demo-page/.
+cp -R scripts/demo-page "$D/page"
+chmod -R a+rX "$D/page"
+python3 -m http.server --bind 127.0.0.1 --directory "$D/page" "$PAGE_PORT" \
+	>"$D/page.log" 2>&1 &
+PAGE_PID=$!
+n=0
+until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PAGE_PORT/"; do
+	n=$((n + 1))
+	if [ $n -gt 50 ] || ! kill -0 "$PAGE_PID" 2>/dev/null; then
+		echo "demo: the page server did not start" >&2
+		cat "$D/page.log" >&2 2>/dev/null || true
+		exit 1
+	fi
+	sleep 0.1
+done
+PAGE_URL="http://localhost:$PAGE_PORT/"
+[ "$LISTEN" != 127.0.0.1:8080 ] && PAGE_URL="$PAGE_URL?api=http://$LISTEN"
+
 cat <<EOF
+
+Open $PAGE_URL in a browser: a page on another origin
+fetch()es from corsgate (allowed, preflighted, refused, credentialed, an
+exposed header) and shows what it could read, each with the
+\`corsgate explain\` command that predicts it.
 
 corsgate is answering behind nginx on http://$LISTEN/ with $POLICY
 (cgi_root: a copy of cgi-bin/ in $D; corsgate's log follows below).
@@ -103,6 +139,9 @@ Try, from another terminal:
 
   # an actual request: cgi-bin/echo.sh runs, corsgate adds Access-Control-Allow-Origin
   curl -i -X PUT http://$LISTEN/echo.sh -H 'Origin: https://app.example.com' -H 'X-Custom-Header: value' --data hello
+
+  # why would a browser block it? the request as DevTools copies it (Copy as cURL):
+  $CG explain -c $POLICY -- curl 'http://$LISTEN/echo.sh' -X 'PATCH' -H 'origin: http://localhost:$PAGE_PORT' --data-raw hello
 
   # more scripts: vary.sh (its Vary kept, its stray Allow-Origin removed),
   # stream.sh (a line a second), fail.sh (a 500 that keeps its CORS headers),

@@ -2,7 +2,9 @@
 # Install the Debian packages corsgate needs to build, test and benchmark,
 # only those not yet installed. Run as root (or with sudo available).
 #
-#   scripts/deps.sh            build + test packages
+#   scripts/deps.sh            build + test packages (clang and
+#                              libclang-rt-dev, libFuzzer's runtime, which
+#                              clang only recommends: the fuzz harnesses)
 #   scripts/deps.sh bench      also the benchmark tools
 #
 # Services that Debian would start on install (nginx, apache2, lighttpd) are
@@ -10,9 +12,10 @@
 set -eu
 
 BUILD="gcc make pkg-config libc6-dev libfcgi-dev libinih-dev libcmocka-dev spawn-fcgi
-       clang-tidy cppcheck"
+       clang libclang-rt-dev clang-tidy cppcheck"
 TEST="curl python3 perl nginx lighttpd apache2 procps iproute2 wrk chromium
-      git gitweb cgit php-cgi libcgi-pm-perl"
+      firefox-esr git gitweb cgit php-cgi libcgi-pm-perl
+      dpkg-dev debhelper lintian systemd"
 BENCH="fcgiwrap valgrind"
 
 want="$BUILD $TEST"

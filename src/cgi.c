@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <strings.h>
 #include <sys/eventfd.h>
@@ -61,6 +62,10 @@ extern char **environ;
 #define CHUNK ((size_t)64 * 1024)
 /* Body bytes on their way to the spool file at once. */
 #define BCHUNK ((size_t)16 * 1024)
+/* The rewrite buffer (also the read buffer of the body's output): a
+ * rewritten block that does not fit gets a buffer of its own. */
+#define WBUF_LEN                                                               \
+	(CGIRESP_MAX_BLOCK + 4096 > CHUNK ? CGIRESP_MAX_BLOCK + 4096 : CHUNK)
 /* Longest line of a script's stderr logged in one piece. */
 #define ERR_LINE 1024
 
@@ -74,7 +79,7 @@ enum phase {
 struct run {
 	const struct request *r;
 	const struct cors_verdict *v;
-	const struct config_gateway *g;
+	const struct config_script *g;
 	const char *name; /* the script, for log lines */
 	bool nph;
 	pid_t pid;	  /* -1 once reaped or handed over */
@@ -111,6 +116,13 @@ struct run {
 };
 
 /* ---- small helpers ---------------------------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int out_write(const struct request *r, const char *s, size_t n)
 {
@@ -232,11 +244,48 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
 
 /* ---- finding the script ---------------------------------------------- */
 
+/* suEXEC's refusals, for the resolved script real (st: its stat): in a
+ * directory writable by group or others, writable by group or others
+ * itself, setuid or setgid. Returns true with *why and note set when one
+ * applies. */
+static bool unsafe_mode(const char *real, const struct stat *st,
+			const char **why, char *note, size_t size)
+{
+	char dir[PATH_MAX];
+	struct stat ds;
+	const char *slash = strrchr(real, '/');
+	size_t dl = slash && slash != real ? (size_t)(slash - real) : 1;
+
+	memcpy(dir, real, dl);
+	dir[dl] = '\0';
+	if (stat(dir, &ds) == 0 && (ds.st_mode & (S_IWGRP | S_IWOTH))) {
+		*why = "in a directory writable by group or others";
+		snprintf(note, size, " (%s, mode %04o; chmod go-w it)", dir,
+			 (unsigned)(ds.st_mode & 07777));
+		return true;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		*why = "writable by group or others";
+		snprintf(note, size, " (%s, mode %04o; chmod go-w it)", real,
+			 (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	if (st->st_mode & (S_ISUID | S_ISGID)) {
+		*why = "setuid or setgid";
+		snprintf(note, size,
+			 " (%s, mode %04o: corsgate runs no setuid or setgid "
+			 "program, as Apache's suEXEC)",
+			 real, (unsigned)(st->st_mode & 07777));
+		return true;
+	}
+	return false;
+}
+
 /* Resolves file into real[PATH_MAX] and checks it against the cgi_root
  * entries. Returns 0, or -1 with the failure in *f and *why set (a short
  * phrase for the answer) and, when there is more to say, note[0..size)
  * filled for the log line (else note is ""). */
-static int resolve(const struct config_gateway *g, const char *file, char *real,
+static int resolve(const struct config_script *g, const char *file, char *real,
 		   enum gateway_fail *f, const char **why, char *note,
 		   size_t size)
 {
@@ -280,6 +329,10 @@ static int resolve(const struct config_gateway *g, const char *file, char *real,
 		*f = GATEWAY_F_FORBIDDEN;
 		return -1;
 	}
+	if (unsafe_mode(real, &st, why, note, size)) {
+		*f = GATEWAY_F_FORBIDDEN;
+		return -1;
+	}
 	if (faccessat(AT_FDCWD, real, X_OK, AT_EACCESS) < 0) {
 		*why = "not executable";
 		*f = GATEWAY_F_FORBIDDEN;
@@ -320,7 +373,7 @@ static bool in_env(char *const *env, size_t n, const char *name)
  * t's overrides, GATEWAY_INTERFACE, and the pass_env variables of our own
  * environment. The strings are borrowed; free only the array. */
 static char **build_env(const struct request *r, const struct cgi_target *t,
-			const struct config_gateway *g)
+			const struct config_script *g)
 {
 	size_t nover = 0;
 	while (t->override && t->override[nover])
@@ -429,11 +482,19 @@ static int spawn(struct run *run, const char *script, char **envp)
 		/* its end is an event in the same poll(2) set (the child is
 		 * ours and not reaped: the pid cannot be reused meanwhile) */
 		run->pidfd = pidfd_open(run->pid, 0);
-		if (run->pidfd < 0)
-			log_warn(
-			    "%s: pidfd_open: %s: its exit is seen when its "
-			    "output ends",
-			    script, strerror(errno));
+		if (run->pidfd < 0) {
+			/* at most one line every 10 s: out of descriptors,
+			 * every request would say so */
+			static _Atomic int64_t said;
+			int64_t now = now_ms();
+			if (now - said > 10000) {
+				said = now;
+				log_warn(
+				    "%s: pidfd_open: %s: a script's exit is "
+				    "seen when its output ends",
+				    script, strerror(errno));
+			}
+		}
 	}
 out:
 	close_fd(&pin[0]);
@@ -467,6 +528,7 @@ struct reapee {
 	int err;   /* the script's stderr, -1 once closed */
 	enum reap_stage stage;
 	bool hurried;	  /* the worker stops: killed before its deadline */
+	size_t pi, ei;	  /* the reaper's poll entries (0: none) */
 	int64_t deadline; /* ms, monotonic */
 	size_t err_total;
 	char name[200];
@@ -474,13 +536,15 @@ struct reapee {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t idle; /* signalled when pending drops to 0 */
-	int wake;	     /* eventfd: new entries, or "hurry" */
+	pthread_cond_t idle;  /* signalled when pending drops to 0 */
+	pthread_cond_t freed; /* signalled whenever scripts are reaped */
+	int wake;	      /* eventfd: new entries, or "hurry" */
 	bool started, hurry;
 	struct reapee *in; /* handed over, not yet taken by the thread */
 	size_t nin, capin;
 	size_t pending; /* handed over and not reaped yet */
 } reaper = {PTHREAD_MUTEX_INITIALIZER,
+	    PTHREAD_COND_INITIALIZER,
 	    PTHREAD_COND_INITIALIZER,
 	    -1,
 	    false,
@@ -489,13 +553,6 @@ static struct {
 	    0,
 	    0,
 	    0};
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Logs stderr bytes of a script handed over, line by line. */
 static void reapee_stderr(struct reapee *e)
@@ -599,6 +656,9 @@ static void *reaper_thread(void *arg)
 			nanosleep(&ts, NULL);
 			continue;
 		}
+		/* only open descriptors: poll(2) refuses more entries than
+		 * RLIMIT_NOFILE, closed ones (-1) included; ix[] maps them
+		 * back (entry i: pidfd at pi[i], stderr at ei[i], 0: none) */
 		p[np++] = (struct pollfd){reaper.wake, POLLIN, 0};
 		for (size_t i = 0; i < n; i++) {
 			if (hurry && v[i].stage == RS_RUNNING) {
@@ -609,8 +669,16 @@ static void *reaper_thread(void *arg)
 				reapee_deadline(&v[i], now);
 			if (v[i].deadline < next)
 				next = v[i].deadline;
-			p[np++] = (struct pollfd){v[i].pidfd, POLLIN, 0};
-			p[np++] = (struct pollfd){v[i].err, POLLIN, 0};
+			v[i].pi = v[i].ei = 0;
+			if (v[i].pidfd >= 0) {
+				v[i].pi = np;
+				p[np++] =
+				    (struct pollfd){v[i].pidfd, POLLIN, 0};
+			}
+			if (v[i].err >= 0) {
+				v[i].ei = np;
+				p[np++] = (struct pollfd){v[i].err, POLLIN, 0};
+			}
 		}
 		int wait = (int)(next - now);
 		/* without a pidfd (a kernel before 5.3) exits are looked for
@@ -619,8 +687,11 @@ static void *reaper_thread(void *arg)
 			if (v[i].pidfd < 0 && wait > 100)
 				wait = 100;
 		if (poll(p, (nfds_t)np, wait < 0 ? 0 : wait) < 0 &&
-		    errno != EINTR)
+		    errno != EINTR) {
 			log_error("reaper: poll: %s", strerror(errno));
+			struct timespec ts = {0, 100 * 1000000L};
+			nanosleep(&ts, NULL); /* not in a tight loop */
+		}
 		if (p[0].revents) {
 			uint64_t x;
 			ssize_t r = read(reaper.wake, &x, sizeof(x));
@@ -629,9 +700,9 @@ static void *reaper_thread(void *arg)
 		size_t done = 0, k = 0;
 		for (size_t i = 0; i < n; i++) {
 			struct reapee *e = &v[i];
-			if (e->err >= 0 && p[2 + 2 * i].revents)
+			if (e->ei && p[e->ei].revents)
 				reapee_stderr(e);
-			if ((e->pidfd < 0 || p[1 + 2 * i].revents) &&
+			if ((e->pidfd < 0 || (e->pi && p[e->pi].revents)) &&
 			    reapee_reap(e)) {
 				/* what it left in its stderr pipe */
 				for (int j = 0; j < 16 && e->err >= 0; j++)
@@ -647,6 +718,7 @@ static void *reaper_thread(void *arg)
 		if (done) {
 			pthread_mutex_lock(&reaper.lock);
 			reaper.pending -= done;
+			pthread_cond_broadcast(&reaper.freed);
 			if (reaper.pending == 0)
 				pthread_cond_broadcast(&reaper.idle);
 			pthread_mutex_unlock(&reaper.lock);
@@ -730,6 +802,26 @@ static int reaper_add(pid_t pid, int *pidfd, int *err, const char *name,
 out:
 	pthread_mutex_unlock(&reaper.lock);
 	return rc;
+}
+
+/* A spawn that ran out of descriptors: waits until the reaper has reaped
+ * some of the scripts it holds (each keeps a pidfd and its stderr pipe),
+ * at most a second. Returns true when it did. */
+static bool reaper_shrink(void)
+{
+	struct timespec until;
+	bool freed = false;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	pthread_mutex_lock(&reaper.lock);
+	size_t had = reaper.pending;
+	while (had > 0 && reaper.pending >= had &&
+	       pthread_cond_timedwait(&reaper.freed, &reaper.lock, &until) == 0)
+		;
+	freed = reaper.pending < had;
+	pthread_mutex_unlock(&reaper.lock);
+	return freed;
 }
 
 void cgi_reap_wait(bool hurry)
@@ -1033,8 +1125,12 @@ static void feed(struct run *run)
 
 /* ---- output ----------------------------------------------------------- */
 
-/* Sends the rewritten header block, then what followed it. Returns 0 or
- * -1 (client gone). */
+/* Sends the rewritten header block, then what followed it. The block is
+ * written into wbuf when it fits, else into a buffer of its own size (the
+ * script's block is bounded, but the headers added - a long
+ * expose_headers list, an echoed origin - are not). Returns 0, -1 (client
+ * gone) or 1 when nothing was sent and the request is to be answered 502
+ * (logged). */
 static int send_headers(struct run *run)
 {
 	struct cgiresp_rewrite rw = {
@@ -1045,16 +1141,33 @@ static int send_headers(struct run *run)
 	    .has_body = run->has_body,
 	};
 	bool added;
-	long n = cgiresp_write(&run->resp, &rw, run->wbuf,
-			       CGIRESP_MAX_BLOCK + 4096, &added);
-	if (n < 0) {
-		log_error("%s: rewritten header block too large", run->name);
-		return -1;
+	size_t need = cgiresp_write_size(&run->resp, &rw);
+	char *buf = run->wbuf, *big = NULL;
+	if (need > WBUF_LEN) {
+		big = malloc(need);
+		if (!big) {
+			log_error("%s: out of memory for its rewritten header "
+				  "block (%zu bytes): answered 502",
+				  run->name, need);
+			return 1;
+		}
+		buf = big;
+	}
+	long n = cgiresp_write(&run->resp, &rw, buf,
+			       need > WBUF_LEN ? need : WBUF_LEN, &added);
+	if (n < 0) { /* cannot happen: need is what it takes */
+		log_error("%s: rewritten header block over %zu bytes: "
+			  "answered 502",
+			  run->name, need);
+		free(big);
+		return 1;
 	}
 	if (added)
 		log_warn("%s: no Content-Type: sent %s", run->name,
 			 run->g->default_content_type);
-	if (out_write(run->r, run->wbuf, (size_t)n) < 0)
+	int rc = out_write(run->r, buf, (size_t)n);
+	free(big);
+	if (rc < 0)
 		return -1;
 	size_t rest = run->hlen - (size_t)run->block_len;
 	if (rest && out_write(run->r, run->hbuf + run->block_len, rest) < 0)
@@ -1202,9 +1315,15 @@ static enum outcome pump(struct run *run)
 		if (may_answer(run, now)) {
 			if (run->phase == PH_WAIT)
 				run->has_body = false;
-			if (send_headers(run) < 0) {
+			int sent = send_headers(run);
+			if (sent < 0) {
 				kill_group(run, "the client went away");
 				return RUN_GONE;
+			}
+			if (sent > 0) {
+				run->bad_block = true; /* logged */
+				kill_group(run, "no answer could be made");
+				return RUN_BAD;
 			}
 		}
 		if (run->out < 0 && run->phase == PH_BODY)
@@ -1304,7 +1423,7 @@ static int unread(int rc, long long body_left)
 }
 
 int cgi_run(const struct request *r, const struct cgi_target *t,
-	    const struct cors_verdict *v, const struct config_gateway *g)
+	    const struct cors_verdict *v, const struct config_script *g)
 {
 	char real[PATH_MAX];
 	const char *why = NULL;
@@ -1349,9 +1468,8 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	run.nph = strncmp(base ? base + 1 : t->filename, "nph-", 4) == 0;
 	run.body_left = len;
 	/* one block: inbuf, bbuf, hbuf, wbuf */
-	size_t wlen =
-	    CGIRESP_MAX_BLOCK + 4096 > CHUNK ? CGIRESP_MAX_BLOCK + 4096 : CHUNK;
-	char *mem = malloc(CHUNK + BCHUNK + CGIRESP_MAX_BLOCK + CHUNK + wlen);
+	char *mem =
+	    malloc(CHUNK + BCHUNK + CGIRESP_MAX_BLOCK + CHUNK + WBUF_LEN);
 	envp = build_env(r, t, g);
 	if (!mem || !envp) {
 		log_error("%s: out of memory: answered 500", t->filename);
@@ -1363,6 +1481,8 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	run.hbuf = mem + CHUNK + BCHUNK;
 	run.wbuf = run.hbuf + CGIRESP_MAX_BLOCK + CHUNK;
 	int err = spawn(&run, real, envp);
+	if ((err == EMFILE || err == ENFILE) && reaper_shrink())
+		err = spawn(&run, real, envp); /* with what the reaper freed */
 	if (err) {
 		log_error("%s: cannot run: %s: answered 502", real,
 			  strerror(err));

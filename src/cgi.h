@@ -64,7 +64,9 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
  * v's headers added, Vary merged) unless v->kind is CORS_DISABLED, where
  * the script's headers pass untouched. Errors get a short answer and one
  * log line: 404 (no such script), 403 (outside cgi_root, not a regular
- * file, not executable), 413 (body over max_body), 500 (no cgi_root), 502
+ * file, in a directory writable by group or others, writable by group or
+ * others itself, setuid or setgid - suEXEC's refusals - or not
+ * executable), 413 (body over max_body), 500 (no cgi_root), 502
  * (exec failed, bad header block), 504 (no output for script_timeout).
  * The script runs in its own process group, which is killed on timeout
  * (script_timeout without output, request_timeout in all) or when the
@@ -76,7 +78,7 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
  * closes the pipe being written); the script gets every signal at its
  * default. */
 int cgi_run(const struct request *r, const struct cgi_target *t,
-	    const struct cors_verdict *v, const struct config_gateway *g);
+	    const struct cors_verdict *v, const struct config_script *g);
 
 /* Starts the process's reaper thread (one eventfd, one thread), which
  * cgi_run() otherwise starts at its first need: a worker calls it before

@@ -199,10 +199,14 @@ struct out {
 	char *buf;
 	size_t size, len;
 	bool full;
+	size_t need; /* bytes the whole text takes, written or not */
 };
 
 static void put(struct out *o, const char *s, size_t n)
 {
+	o->need += n;
+	if (n == 0)
+		return;
 	if (o->full || n > o->size - o->len) {
 		o->full = true;
 		return;
@@ -334,7 +338,7 @@ static void put_vary(struct out *o, const struct cgiresp *r,
 		puts_(o, "Vary: *\r\n");
 		return;
 	}
-	size_t mark = o->len;
+	size_t mark = o->len, mark_need = o->need;
 	puts_(o, "Vary: ");
 	struct emit e = {o, true};
 	for (size_t i = 0; i < r->nheaders; i++) {
@@ -350,7 +354,54 @@ static void put_vary(struct out *o, const struct cgiresp *r,
 	}
 	if (e.first) { /* only empty Vary values: drop the header */
 		o->len = mark;
+		o->need = mark_need;
 		return;
+	}
+	put(o, "\r\n", 2);
+}
+
+/* Writes the rewritten block into *o (o->need: the size it takes). */
+static void write_block(const struct cgiresp *r,
+			const struct cgiresp_rewrite *rw, struct out *o,
+			bool *added_default)
+{
+	char code[4] = {(char)('0' + r->status / 100),
+			(char)('0' + r->status / 10 % 10),
+			(char)('0' + r->status % 10), '\0'};
+
+	*added_default = false;
+	puts_(o, "Status: ");
+	puts_(o, code);
+	if (r->reason) {
+		put(o, " ", 1);
+		put(o, r->reason, r->reason_len);
+	} else if (cors_status_text(r->status)[0]) {
+		put(o, " ", 1);
+		puts_(o, cors_status_text(r->status));
+	}
+	put(o, "\r\n", 2);
+	for (size_t i = 0; i < r->nheaders; i++) {
+		const struct cgiresp_header *h = &r->headers[i];
+		if (rw->apply_cors &&
+		    (hdrlist_iprefix(h->name, h->name_len, "access-control-") ||
+		     hdrlist_ieq(h->name, h->name_len, "vary")))
+			continue;
+		put_header(o, h->name, h->name_len, h->value, h->value_len);
+	}
+	if (!r->has_content_type && rw->has_body && rw->default_content_type) {
+		puts_(o, "Content-Type: ");
+		puts_(o, rw->default_content_type);
+		put(o, "\r\n", 2);
+		*added_default = true;
+	}
+	if (rw->apply_cors) {
+		for (size_t i = 0; i < rw->nadd; i++) {
+			const struct cors_header *h = &rw->add[i];
+			if (strcmp(h->name, "Vary") != 0)
+				put_header(o, h->name, strlen(h->name),
+					   h->value, h->value_len);
+		}
+		put_vary(o, r, rw);
 	}
 	put(o, "\r\n", 2);
 }
@@ -358,47 +409,18 @@ static void put_vary(struct out *o, const struct cgiresp *r,
 long cgiresp_write(const struct cgiresp *r, const struct cgiresp_rewrite *rw,
 		   char *out, size_t outsz, bool *added_default)
 {
-	struct out o = {out, outsz, 0, false};
-	char code[4] = {(char)('0' + r->status / 100),
-			(char)('0' + r->status / 10 % 10),
-			(char)('0' + r->status % 10), '\0'};
-
-	*added_default = false;
-	puts_(&o, "Status: ");
-	puts_(&o, code);
-	if (r->reason) {
-		put(&o, " ", 1);
-		put(&o, r->reason, r->reason_len);
-	} else if (cors_status_text(r->status)[0]) {
-		put(&o, " ", 1);
-		puts_(&o, cors_status_text(r->status));
-	}
-	put(&o, "\r\n", 2);
-	for (size_t i = 0; i < r->nheaders; i++) {
-		const struct cgiresp_header *h = &r->headers[i];
-		if (rw->apply_cors &&
-		    (hdrlist_iprefix(h->name, h->name_len, "access-control-") ||
-		     hdrlist_ieq(h->name, h->name_len, "vary")))
-			continue;
-		put_header(&o, h->name, h->name_len, h->value, h->value_len);
-	}
-	if (!r->has_content_type && rw->has_body && rw->default_content_type) {
-		puts_(&o, "Content-Type: ");
-		puts_(&o, rw->default_content_type);
-		put(&o, "\r\n", 2);
-		*added_default = true;
-	}
-	if (rw->apply_cors) {
-		for (size_t i = 0; i < rw->nadd; i++) {
-			const struct cors_header *h = &rw->add[i];
-			if (strcmp(h->name, "Vary") != 0)
-				put_header(&o, h->name, strlen(h->name),
-					   h->value, h->value_len);
-		}
-		put_vary(&o, r, rw);
-	}
-	put(&o, "\r\n", 2);
+	struct out o = {out, outsz, 0, false, 0};
+	write_block(r, rw, &o, added_default);
 	return o.full ? -1 : (long)o.len;
+}
+
+size_t cgiresp_write_size(const struct cgiresp *r,
+			  const struct cgiresp_rewrite *rw)
+{
+	struct out o = {NULL, 0, 0, false, 0};
+	bool added;
+	write_block(r, rw, &o, &added);
+	return o.need;
 }
 
 /* ---- describing bad output --------------------------------------------- */
@@ -431,7 +453,7 @@ const char *cgiresp_describe(const char *buf, size_t len, size_t at,
 			     size_t size)
 {
 	static const char hex[] = "0123456789abcdef";
-	struct out o = {out, size ? size - 1 : 0, 0, false};
+	struct out o = {out, size ? size - 1 : 0, 0, false, 0};
 	size_t line = 1;
 
 	if (size == 0)

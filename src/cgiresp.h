@@ -92,11 +92,18 @@ struct cgiresp_rewrite {
 
 /* Writes the block to send - "Status: NNN Reason\r\n", the headers, a
  * blank line - into out[0..outsz). Returns its length, or -1 when out is
- * too small (CGIRESP_MAX_BLOCK + 4096 is always enough) or the Vary values
- * cannot be merged. Sets *added_default when the default Content-Type was
- * added (for the caller's warning). */
+ * too small: cgiresp_write_size() is the size it takes. The script's
+ * block is at most CGIRESP_MAX_BLOCK, but the headers added (a long
+ * expose_headers list, an echoed origin) have no fixed bound, so
+ * CGIRESP_MAX_BLOCK + 4096 is not always enough. Sets *added_default when
+ * the default Content-Type was added (for the caller's warning). */
 long cgiresp_write(const struct cgiresp *r, const struct cgiresp_rewrite *rw,
 		   char *out, size_t outsz, bool *added_default);
+
+/* The exact length cgiresp_write() gives for r and rw (what out must
+ * hold). Pure. */
+size_t cgiresp_write_size(const struct cgiresp *r,
+			  const struct cgiresp_rewrite *rw);
 
 /* Bytes of a script's output quoted in a log line at most. */
 #define CGIRESP_QUOTE_MAX 120

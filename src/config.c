@@ -678,24 +678,8 @@ static void cors_key(struct parser *p, const char *name, const char *value)
 /* "unix:/abs/path", "tcp:HOST:PORT" or "tcp:[V6]:PORT". */
 static bool valid_listen(const char *v)
 {
-	if (strncmp(v, "unix:/", 6) == 0)
-		return v[6] != '\0';
-	if (strncmp(v, "tcp:", 4) != 0)
-		return false;
-	const char *h = v + 4;
-	const char *colon;
-	if (*h == '[') {
-		const char *close = strchr(h, ']');
-		if (!close || close == h + 1 || close[1] != ':')
-			return false;
-		colon = close + 1;
-	} else {
-		colon = strchr(h, ':');
-		if (!colon || colon == h || strchr(colon + 1, ':'))
-			return false; /* an IPv6 address needs its brackets */
-	}
-	long port;
-	return parse_long(colon + 1, 1, 65535, &port) == 0;
+	struct config_listen l;
+	return config_parse_listen(v, &l) == 0;
 }
 
 /* Bytes, optionally with k, m or g (KiB, MiB, GiB), like nginx's sizes. */
@@ -759,21 +743,22 @@ static void add_pass_env(struct parser *p, const char *key, const char *s,
 		     "'%.*s' is not an environment variable name", (int)len, s);
 		return;
 	}
-	for (size_t i = 0; i < g->npass_env; i++)
-		if (strlen(g->pass_env[i]) == len &&
-		    memcmp(g->pass_env[i], s, len) == 0)
+	for (size_t i = 0; i < g->script.npass_env; i++)
+		if (strlen(g->script.pass_env[i]) == len &&
+		    memcmp(g->script.pass_env[i], s, len) == 0)
 			return;
-	char **np = realloc(g->pass_env, (g->npass_env + 2) * sizeof(*np));
+	char **np = realloc(g->script.pass_env,
+			    (g->script.npass_env + 2) * sizeof(*np));
 	if (!np) {
 		perr(p, p->lineno, key, "out of memory");
 		return;
 	}
-	g->pass_env = np;
-	if (!(np[g->npass_env] = strndup(s, len))) {
+	g->script.pass_env = np;
+	if (!(np[g->script.npass_env] = strndup(s, len))) {
 		perr(p, p->lineno, key, "out of memory");
 		return;
 	}
-	np[++g->npass_env] = NULL;
+	np[++g->script.npass_env] = NULL;
 }
 
 /* One cgi_root entry: absolute, resolved now (symlinks followed), a
@@ -813,17 +798,17 @@ static void add_cgi_root(struct parser *p, const char *key, const char *s,
 		     given);
 		return;
 	}
-	for (size_t i = 0; i < g->ncgi_roots; i++)
-		if (strcmp(g->cgi_roots[i].real, real) == 0)
+	for (size_t i = 0; i < g->script.ncgi_roots; i++)
+		if (strcmp(g->script.cgi_roots[i].real, real) == 0)
 			return;
-	struct config_cgi_root *nr =
-	    realloc(g->cgi_roots, (g->ncgi_roots + 1) * sizeof(*nr));
+	struct config_cgi_root *nr = realloc(
+	    g->script.cgi_roots, (g->script.ncgi_roots + 1) * sizeof(*nr));
 	if (!nr) {
 		perr(p, p->lineno, key, "out of memory");
 		return;
 	}
-	g->cgi_roots = nr;
-	struct config_cgi_root *e = &nr[g->ncgi_roots];
+	g->script.cgi_roots = nr;
+	struct config_cgi_root *e = &nr[g->script.ncgi_roots];
 	e->given = strdup(given);
 	e->real = strdup(real);
 	e->dir = dir;
@@ -834,7 +819,7 @@ static void add_cgi_root(struct parser *p, const char *key, const char *s,
 		perr(p, p->lineno, key, "out of memory");
 		return;
 	}
-	g->ncgi_roots++;
+	g->script.ncgi_roots++;
 }
 
 static void gateway_key(struct parser *p, const char *name, const char *value)
@@ -895,15 +880,19 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		str = k == G_USER ? &g->user : &g->group;
 		break;
 	case G_SOCKET_MODE: {
-		char *end;
-		long mode = strtol(value, &end, 8);
-		if (value[0] < '0' || value[0] > '7' || *end || mode < 0 ||
-		    mode > 0777) {
+		mode_t mode;
+		if (config_parse_mode(value, &mode) < 0) {
 			perr(p, p->lineno, name,
 			     "'%s': expected an octal mode such as 0660",
 			     value);
 			return;
 		}
+		if (mode & S_IWOTH)
+			pwarn(p, p->lineno, name,
+			      "'%s' is world-writable: any local user can "
+			      "connect and send requests as the web server "
+			      "(use 0660 with the web server's group)",
+			      value);
 		str = &g->socket_mode;
 		break;
 	}
@@ -911,7 +900,7 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		each_elem(p, name, value, add_pass_env);
 		return;
 	case G_MAX_BODY:
-		if (parse_size(value, &g->max_body) < 0)
+		if (parse_size(value, &g->script.max_body) < 0)
 			perr(p, p->lineno, name,
 			     "'%s': expected bytes, with k, m or g for KiB, "
 			     "MiB, GiB (0: no limit)",
@@ -925,16 +914,16 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 			     value);
 			return;
 		}
-		free(g->default_content_type);
-		str = &g->default_content_type;
+		free(g->script.default_content_type);
+		str = &g->script.default_content_type;
 		break;
 	case G_SCRIPT_STDERR:
 		if (strcmp(value, "fastcgi") == 0)
-			g->script_stderr = CONFIG_STDERR_FASTCGI;
+			g->script.script_stderr = CONFIG_STDERR_FASTCGI;
 		else if (strcmp(value, "log") == 0)
-			g->script_stderr = CONFIG_STDERR_LOG;
+			g->script.script_stderr = CONFIG_STDERR_LOG;
 		else if (strcmp(value, "discard") == 0)
-			g->script_stderr = CONFIG_STDERR_DISCARD;
+			g->script.script_stderr = CONFIG_STDERR_DISCARD;
 		else
 			perr(p, p->lineno, name,
 			     "'%s': expected fastcgi, log or discard", value);
@@ -944,7 +933,7 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 			perr(p, p->lineno, name,
 			     "'%s': expected seconds from 1 to 86400", value);
 		else
-			g->script_timeout = n;
+			g->script.script_timeout = n;
 		return;
 	case G_REQUEST_TIMEOUT:
 		if (parse_long(value, 0, 86400, &n) < 0)
@@ -953,7 +942,7 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 			     "86400",
 			     value);
 		else
-			g->request_timeout = n;
+			g->script.request_timeout = n;
 		return;
 	default: /* G_LOG_LEVEL */
 		if (log_level_parse(value, &g->log_level) < 0)
@@ -990,7 +979,7 @@ static int handler(void *user, const char *section, const char *name,
 
 /* Moves v into *l, joined as a header value. Returns -1 when out of
  * memory. */
-static int list_freeze(struct vec *v, struct config_list *l)
+static int list_freeze(struct vec *v, struct policy_list *l)
 {
 	size_t len = v->star ? 1 : 0;
 	for (size_t i = 0; i < v->n; i++)
@@ -1019,12 +1008,26 @@ static int list_freeze(struct vec *v, struct config_list *l)
 	return 0;
 }
 
-static void list_free(struct config_list *l)
+static void list_free(struct policy_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free((char *)(uintptr_t)l->items[i].s);
 	free(l->items);
 	free(l->joined);
+}
+
+/* The lines b sets its keys on, over what *l holds (the default's). */
+static void set_lines(const struct build *b, struct policy_lines *l)
+{
+	if (b->pattern)
+		l->section = b->line;
+	l->origin = b->set[K_ORIGIN] ? b->set[K_ORIGIN] : l->origin;
+	l->methods = b->set[K_METHODS] ? b->set[K_METHODS] : l->methods;
+	l->headers = b->set[K_HEADERS] ? b->set[K_HEADERS] : l->headers;
+	l->expose = b->set[K_EXPOSE] ? b->set[K_EXPOSE] : l->expose;
+	l->credentials =
+	    b->set[K_CREDENTIALS] ? b->set[K_CREDENTIALS] : l->credentials;
+	l->enabled = b->set[K_ENABLED] ? b->set[K_ENABLED] : l->enabled;
 }
 
 /* Fills pol from b, taking from def what b does not set. b == def for the
@@ -1069,6 +1072,7 @@ static int policy_freeze(struct build *b, const struct cors_policy *def,
 	if (pol->max_age >= 0)
 		snprintf(pol->max_age_value, sizeof(pol->max_age_value), "%ld",
 			 pol->max_age);
+	set_lines(b, &pol->lines);
 	return 0;
 }
 
@@ -1126,17 +1130,77 @@ static void check_policy(struct parser *p, const struct build *b,
 		      osrc->http_origin, cred_line);
 }
 
+/* The bytes of the fixed header lines pol makes corsgate send on one
+ * answer (what the request echoes - its origin, its header list under
+ * '*' with credentials - not counted): an actual request's (merged with
+ * the script's own block) or a preflight's, the larger. */
+static size_t fixed_lines(const struct cors_policy *pol)
+{
+	size_t origin = sizeof("Access-Control-Allow-Origin: \r\n") - 1;
+	size_t cred = pol->credentials
+			  ? sizeof("Access-Control-Allow-Credentials: "
+				   "true\r\n") -
+				1
+			  : 0;
+	size_t actual = origin + cred + sizeof("Vary: Origin\r\n") - 1;
+	if (pol->expose.star || pol->expose.n)
+		actual += sizeof("Access-Control-Expose-Headers: \r\n") - 1 +
+			  pol->expose.joined_len;
+	size_t hdrs = pol->headers.joined_len;
+	size_t pre = origin + cred +
+		     sizeof("Access-Control-Allow-Methods: \r\n") - 1 +
+		     pol->methods.joined_len +
+		     sizeof("Access-Control-Allow-Headers: \r\n") - 1 + hdrs +
+		     sizeof("Access-Control-Max-Age: \r\n") - 1 + 24 +
+		     sizeof("Vary: Origin, Access-Control-Request-Method, "
+			    "Access-Control-Request-Headers\r\n") -
+		     1;
+	return actual > pre ? actual : pre;
+}
+
+/* Warns when pol's header lines come near CONFIG_FIXED_HEADERS_MAX (the
+ * whole header block a web server takes by default), once, at the
+ * section whose own list makes them long. */
+static void check_size(struct parser *p, const struct build *b,
+		       const struct build *def, const struct cors_policy *pol)
+{
+	bool own = b == def;
+	if (!pol->enabled || fixed_lines(pol) < CONFIG_FIXED_HEADERS_WARN)
+		return;
+	int k = pol->expose.joined_len >= pol->methods.joined_len &&
+			pol->expose.joined_len >= pol->headers.joined_len
+		    ? K_EXPOSE
+		: pol->headers.joined_len >= pol->methods.joined_len
+		    ? K_HEADERS
+		    : K_METHODS;
+	static const char *const names[] = {
+	    [K_EXPOSE] = "expose_headers",
+	    [K_HEADERS] = "allow_headers",
+	    [K_METHODS] = "allow_methods",
+	};
+	if (!own && !b->set[k])
+		return; /* inherited: reported at [cors] */
+	pwarn(p, line_of(b, def, k) ? line_of(b, def, k) : b->line, names[k],
+	      "the fixed header lines this policy adds take %zu bytes per "
+	      "answer (plus the origin echoed), and a web server takes "
+	      "about %d for a whole header block by default, the script's "
+	      "own headers included (nginx: fastcgi_buffer_size, one page; "
+	      "beyond it nginx answers 502, \"upstream sent too big "
+	      "header\"): shorten the list or raise that buffer",
+	      fixed_lines(pol), CONFIG_FIXED_HEADERS_MAX);
+}
+
 static void gateway_free_run(struct config_gateway *g)
 {
-	for (size_t i = 0; i < g->ncgi_roots; i++) {
-		free(g->cgi_roots[i].given);
-		free(g->cgi_roots[i].real);
+	for (size_t i = 0; i < g->script.ncgi_roots; i++) {
+		free(g->script.cgi_roots[i].given);
+		free(g->script.cgi_roots[i].real);
 	}
-	free(g->cgi_roots);
-	for (size_t i = 0; i < g->npass_env; i++)
-		free(g->pass_env[i]);
-	free(g->pass_env);
-	free(g->default_content_type);
+	free(g->script.cgi_roots);
+	for (size_t i = 0; i < g->script.npass_env; i++)
+		free(g->script.pass_env[i]);
+	free(g->script.pass_env);
+	free(g->script.default_content_type);
 }
 
 void config_free(struct config *cfg)
@@ -1190,20 +1254,22 @@ static int gateway_defaults(struct parser *p)
 {
 	struct config_gateway *g = &p->gw;
 	if (!p->gset[G_PASS_ENV]) {
-		g->pass_env = calloc(2, sizeof(*g->pass_env));
-		if (!g->pass_env || !(g->pass_env[0] = strdup("PATH")))
+		g->script.pass_env = calloc(2, sizeof(*g->script.pass_env));
+		if (!g->script.pass_env ||
+		    !(g->script.pass_env[0] = strdup("PATH")))
 			return -1;
-		g->npass_env = 1;
+		g->script.npass_env = 1;
 	}
 	if (!p->gset[G_MAX_BODY])
-		g->max_body = 10LL * 1024 * 1024;
-	if (!g->default_content_type &&
-	    !(g->default_content_type = strdup("application/octet-stream")))
+		g->script.max_body = 10LL * 1024 * 1024;
+	if (!g->script.default_content_type &&
+	    !(g->script.default_content_type =
+		  strdup("application/octet-stream")))
 		return -1;
 	if (!p->gset[G_SCRIPT_TIMEOUT])
-		g->script_timeout = 60;
+		g->script.script_timeout = 60;
 	if (!p->gset[G_REQUEST_TIMEOUT])
-		g->request_timeout = CONFIG_REQUEST_TIMEOUT;
+		g->script.request_timeout = CONFIG_REQUEST_TIMEOUT;
 	return 0;
 }
 
@@ -1220,6 +1286,7 @@ static struct config *freeze(struct parser *p)
 		goto nomem;
 	if (policy_freeze(&p->def, NULL, &cfg->def) < 0)
 		goto nomem;
+	cfg->def.lines.section = p->cors_line;
 	for (size_t i = 0; i < p->npaths; i++) {
 		struct build *b = p->paths[i];
 		if (policy_freeze(b, &cfg->def, &cfg->paths[i]) < 0)
@@ -1269,8 +1336,11 @@ struct config *config_load(const char *file)
 		goto out;
 	/* The builds keep their set-lines for the checks below. */
 	check_policy(&p, &p.def, &p.def, &cfg->def);
-	for (size_t i = 0; i < cfg->npaths; i++)
+	check_size(&p, &p.def, &p.def, &cfg->def);
+	for (size_t i = 0; i < cfg->npaths; i++) {
 		check_policy(&p, p.paths[i], &p.def, &cfg->paths[i]);
+		check_size(&p, p.paths[i], &p.def, &cfg->paths[i]);
+	}
 	if (p.errors) {
 		config_free(cfg);
 		cfg = NULL;
@@ -1282,31 +1352,70 @@ out:
 
 /* ---- lookup ---------------------------------------------------------- */
 
+int config_parse_listen(const char *spec, struct config_listen *out)
+{
+	const char *h, *colon, *hend;
+	size_t hl, pl;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(spec, "unix:/", 6) == 0) {
+		out->path = spec + 5;
+		return spec[6] != '\0' ? 0 : -1;
+	}
+	if (strncmp(spec, "tcp:", 4) != 0)
+		return -1;
+	h = spec + 4;
+	if (*h == '[') {
+		const char *close = strchr(h, ']');
+		if (!close || close == h + 1 || close[1] != ':')
+			return -1;
+		colon = close + 1;
+		h++;
+		hend = close;
+	} else {
+		colon = strchr(h, ':');
+		if (!colon || colon == h || strchr(colon + 1, ':'))
+			return -1; /* an IPv6 address needs its brackets */
+		hend = colon;
+	}
+	hl = (size_t)(hend - h);
+	pl = strlen(colon + 1);
+	if (hl >= sizeof(out->host) || pl == 0 || pl >= sizeof(out->port))
+		return -1;
+	long port;
+	if (parse_long(colon + 1, 1, 65535, &port) < 0)
+		return -1;
+	memcpy(out->host, h, hl);
+	memcpy(out->port, colon + 1, pl);
+	return 0;
+}
+
+int config_parse_mode(const char *s, mode_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	for (const char *p = s; *p; p++)
+		if (*p < '0' || *p > '7')
+			return -1;
+	errno = 0;
+	v = strtoul(s, &end, 8);
+	if (errno != 0 || *end != '\0' || v > 0777)
+		return -1;
+	*out = (mode_t)v;
+	return 0;
+}
+
 const struct cors_policy *config_lookup(const struct config *cfg,
 					const char *path, size_t len)
 {
-	const struct cors_policy *best = &cfg->def;
-	size_t best_len = 0;
-
-	for (size_t i = 0; i < cfg->npaths; i++) {
-		const char *pat = cfg->paths[i].pattern;
-		size_t plen = strlen(pat);
-		if (plen > 0 && pat[plen - 1] == '*') {
-			plen--;
-			if (plen <= len && memcmp(pat, path, plen) == 0 &&
-			    (best == &cfg->def || plen > best_len)) {
-				best = &cfg->paths[i];
-				best_len = plen;
-			}
-		} else if (plen == len && memcmp(pat, path, len) == 0) {
-			return &cfg->paths[i]; /* an exact path wins */
-		}
-	}
-	return best;
+	return policy_lookup(&cfg->def, cfg->paths, cfg->npaths, path, len);
 }
 
 const struct config_cgi_root *
-config_cgi_root_match(const struct config_gateway *g, const char *real)
+config_cgi_root_match(const struct config_script *g, const char *real)
 {
 	for (size_t i = 0; i < g->ncgi_roots; i++) {
 		const struct config_cgi_root *e = &g->cgi_roots[i];

@@ -12,43 +12,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
-#include "hdrlist.h"
 #include "log.h"
-#include "origin.h"
+#include "policy.h"
 
 /* Longest line accepted in a policy file (Debian's libinih reads 200-byte
  * lines; longer ones are refused, never split). */
 #define CONFIG_MAX_LINE 196
-
-/* One list-valued setting: the names as written, "*" apart (each item's s
- * is NUL-terminated and owned by the config), whether "*" was given, and the
- * list pre-joined as a header value ("GET, POST, PUT"; "*" first where
- * given; "" when empty). */
-struct config_list {
-	struct hdrlist_elem *items;
-	size_t n;
-	bool star;
-	char *joined;
-	size_t joined_len;
-};
-
-/* The CORS policy for one path pattern (or the default from [cors]). */
-struct cors_policy {
-	const char *pattern; /* "[cors]" for the default, else the path */
-	bool enabled;	     /* false: corsgate adds and answers nothing */
-	struct origin_set *origins;
-	struct config_list methods;
-	struct config_list headers;
-	struct config_list expose;
-	bool credentials;
-	long max_age;		/* seconds; -1: no Access-Control-Max-Age */
-	char max_age_value[24]; /* max_age as a header value */
-	int preflight_status;	/* 200 or 204 */
-	int deny_status;	/* status of a refused preflight */
-	bool block_disallowed;
-	bool private_network;
-};
 
 /* Where a script's stderr goes. */
 enum config_stderr {
@@ -68,22 +39,12 @@ struct config_cgi_root {
 	int line;    /* of the policy file */
 };
 
-/* [gateway]: process settings. Strings are NULL when not set, except those
- * with a default (noted). */
-struct config_gateway {
+/* What running a script needs, from [gateway]: all cgi_run() is given. */
+struct config_script {
 	/* cgi_root entries in file order (duplicates once); NULL/0: not
 	 * set, corsgate runs no script. */
 	struct config_cgi_root *cgi_roots;
 	size_t ncgi_roots;
-	char *listen; /* "unix:/path", "tcp:127.0.0.1:9000", "tcp:[::1]:9000" */
-	long workers; /* 0: not set */
-	long threads; /* connections served at once per worker; 0: not set */
-	char *user;
-	char *group;
-	char *socket_mode; /* octal, as written; NULL: not set */
-	enum log_level log_level;
-	bool log_level_set;
-	/* Running scripts. */
 	char **pass_env; /* names of corsgate's own environment variables
 			    a script gets; default {"PATH"} */
 	size_t npass_env;
@@ -97,12 +58,35 @@ struct config_gateway {
 	long request_timeout;
 };
 
+/* [gateway]: process settings. Strings are NULL when not set, except those
+ * with a default (noted). */
+struct config_gateway {
+	char *listen; /* "unix:/path", "tcp:127.0.0.1:9000", "tcp:[::1]:9000" */
+	long workers; /* 0: not set */
+	long threads; /* connections served at once per worker; 0: not set */
+	char *user;
+	char *group;
+	char *socket_mode; /* octal, as written; NULL: not set */
+	enum log_level log_level;
+	bool log_level_set;
+	struct config_script script; /* running scripts */
+};
+
 #define CONFIG_REQUEST_TIMEOUT 600
 
 /* The most worker processes (workers = , -w) and connection threads per
  * worker (threads = ) the server runs. */
 #define CONFIG_MAX_WORKERS 256
 #define CONFIG_MAX_THREADS 1024
+
+/* The header block a web server takes from a FastCGI backend by default:
+ * nginx's fastcgi_buffer_size is one memory page (4 KiB on x86-64), and
+ * a larger block is its 502 ("upstream sent too big header"). corsgate
+ * itself sends a rewritten block of any size. config_load() warns when
+ * the header lines a policy adds reach CONFIG_FIXED_HEADERS_WARN, leaving
+ * less than half of it for the script's own. */
+#define CONFIG_FIXED_HEADERS_MAX 4096
+#define CONFIG_FIXED_HEADERS_WARN 2048
 
 struct config {
 	char *file; /* the path it was loaded from */
@@ -118,11 +102,26 @@ struct config {
  * origin. */
 struct config *config_load(const char *file);
 
+/* A listen spec, parsed: a unix socket's path, or a TCP host and port. */
+struct config_listen {
+	const char *path; /* "unix:/PATH": PATH (in the spec); else NULL */
+	char host[256];	  /* "tcp:HOST:PORT", "tcp:[V6]:PORT": HOST, no [] */
+	char port[6];	  /* 1 to 65535, digits */
+};
+
+/* Parses "unix:/abs/path", "tcp:HOST:PORT" or "tcp:[V6]:PORT" (an IPv6
+ * address needs its brackets) into *out: the one reading of listen = and
+ * -s. Returns 0, or -1 when spec is not one. */
+int config_parse_listen(const char *spec, struct config_listen *out);
+
+/* Parses an octal file mode ("0660", "660"; at most 0777) into *out: the
+ * one reading of socket_mode and -m. Returns 0, or -1 when s is not one. */
+int config_parse_mode(const char *s, mode_t *out);
+
 /* Frees cfg and everything it owns. NULL is accepted. */
 void config_free(struct config *cfg);
 
-/* The policy for a request path (SCRIPT_NAME followed by PATH_INFO):
- * an exact [path X] first, else the longest [path X*] prefix, else [cors].
+/* policy_lookup() over cfg's sections: the policy for a request path.
  * Never NULL. Pure. */
 const struct cors_policy *config_lookup(const struct config *cfg,
 					const char *path, size_t len);
@@ -132,6 +131,6 @@ const struct cors_policy *config_lookup(const struct config *cfg,
  * not count), or a program entry whose resolved path is real. The first
  * match in file order; NULL when none allows it. Pure. */
 const struct config_cgi_root *
-config_cgi_root_match(const struct config_gateway *g, const char *real);
+config_cgi_root_match(const struct config_script *g, const char *real);
 
 #endif

@@ -50,7 +50,7 @@ static bool str_is(struct cors_str s, const char *lit)
 }
 
 /* Methods compare case-sensitively. */
-static bool has_method(const struct config_list *l, const char *m, size_t len)
+static bool has_method(const struct policy_list *l, const char *m, size_t len)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (l->items[i].len == len &&

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "policy.h"
 
 /* A request header's value as a view; s == NULL means the header is absent
  * (an empty value is present and empty). */

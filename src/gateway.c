@@ -102,7 +102,7 @@ static int run_script(const struct request *r, const struct cors_verdict *v,
 	if (f->script(f->ctx, r, path, len, &t, &why) < 0)
 		rc = gateway_fail(r, v, why, NULL);
 	else
-		rc = cgi_run(r, &t, v, &cfg->gateway);
+		rc = cgi_run(r, &t, v, &cfg->gateway.script);
 	if (rc == 0 && f->drain) /* what the script left of the body */
 		rc = drain_body(r);
 	return rc;

@@ -1,5 +1,5 @@
 /* hdrlist.c - comma-separated HTTP field lists, tokens, forbidden names and
- * methods (Fetch), and Vary merging. No locale: bytes are compared with our
+ * methods (Fetch). No locale: bytes are compared with our
  * own ASCII case folding.
  */
 #include "hdrlist.h"
@@ -200,85 +200,4 @@ bool hdrlist_safelisted_method(const char *method, size_t len)
 	return (len == 3 && (memcmp(method, "GET", 3) == 0)) ||
 	       (len == 4 && (memcmp(method, "HEAD", 4) == 0 ||
 			     memcmp(method, "POST", 4) == 0));
-}
-
-/* ---- Vary ---- */
-
-/* Output being written into a caller's buffer. */
-struct out {
-	char *p;
-	size_t len, cap;
-	bool full;
-};
-
-/* Appends ", " (unless first) and s[0..n), keeping room for the NUL. */
-static void put_elem(struct out *o, const char *s, size_t n)
-{
-	size_t sep = o->len ? 2 : 0;
-
-	if (o->full || o->cap - o->len <= sep + n) {
-		o->full = true;
-		return;
-	}
-	memcpy(o->p + o->len, ", ", sep);
-	memcpy(o->p + o->len + sep, s, n);
-	o->len += sep + n;
-}
-
-/* Whether add[0..i) holds s[0..n). */
-static bool in_adds(const char *const *add, size_t i, const char *s, size_t n)
-{
-	while (i-- > 0)
-		if (hdrlist_ieq(s, n, add[i]))
-			return true;
-	return false;
-}
-
-/* Whether every add is a token; *star when one of them is "*". */
-static bool adds_valid(const char *const *add, size_t nadd, bool *star)
-{
-	for (size_t i = 0; i < nadd; i++) {
-		if (!add[i] || !hdrlist_is_token(add[i], strlen(add[i])))
-			return false;
-		if (strcmp(add[i], "*") == 0)
-			*star = true;
-	}
-	return true;
-}
-
-long hdrlist_vary_merge(const char *existing, size_t len,
-			const char *const *add, size_t nadd, char *out,
-			size_t outsz)
-{
-	struct hdrlist_elem el[HDRLIST_MAX_ELEMENTS];
-	struct out o = {out, 0, outsz, false};
-	size_t n = 0;
-	bool star = false;
-
-	if (!out || outsz == 0)
-		return -1;
-	if (len > 0 && hdrlist_split(existing, len, el, HDRLIST_MAX_ELEMENTS,
-				     &n, NULL) != HDRLIST_OK)
-		return -1;
-	if (!adds_valid(add, nadd, &star))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		star = star || (el[i].len == 1 && el[i].s[0] == '*');
-	if (star) {
-		put_elem(&o, "*", 1);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			put_elem(&o, el[i].s, el[i].len);
-		for (size_t i = 0; i < nadd; i++) {
-			size_t alen = strlen(add[i]);
-
-			if (!hdrlist_contains(el, n, add[i], alen) &&
-			    !in_adds(add, i, add[i], alen))
-				put_elem(&o, add[i], alen);
-		}
-	}
-	if (o.full)
-		return -1;
-	out[o.len] = '\0';
-	return (long)o.len;
 }

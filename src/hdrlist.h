@@ -1,6 +1,6 @@
 /* hdrlist.h - comma-separated HTTP field lists (RFC 9110 section 5.6.1:
  * "#element", optional whitespace, empty elements), tokens, header-name
- * lists, and Vary merging.
+ * lists. (A script's Vary is merged with corsgate's in cgiresp.c.)
  *
  * Every function here is pure (no allocation unless it says so) and does
  * work bounded by the limits below, whatever the input.
@@ -71,15 +71,5 @@ bool hdrlist_forbidden_method(const char *method, size_t len);
 
 /* Fetch "CORS-safelisted method": GET, HEAD, POST, case-sensitive. */
 bool hdrlist_safelisted_method(const char *method, size_t len);
-
-/* Merges Vary values: the elements of existing[0..len) (may be NULL/0) are
- * kept in their order, each of add[0..nadd) is appended unless already
- * present (case-insensitive); "*" anywhere makes the result "*".
- * Writes the result, NUL-terminated, as "a, b, c" into out[0..outsz).
- * Returns the length written, or -1 when out is too small or existing is
- * not a valid list. */
-long hdrlist_vary_merge(const char *existing, size_t len,
-			const char *const *add, size_t nadd, char *out,
-			size_t outsz);
 
 #endif

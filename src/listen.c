@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 
 /* First fd passed by systemd (sd_listen_fds(3)). */
@@ -84,22 +85,28 @@ static void describe_bound(int fd, const char *prefix, char *buf, size_t size)
 	}
 }
 
-int listen_parse_mode(const char *s, mode_t *out)
+void listen_describe_peer(int fd, char *buf, size_t size)
 {
-	char *end;
-	unsigned long v;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN];
 
-	if (s == NULL || *s == '\0')
-		return -1;
-	for (const char *p = s; *p; p++)
-		if (*p < '0' || *p > '7')
-			return -1;
-	errno = 0;
-	v = strtoul(s, &end, 8);
-	if (errno != 0 || *end != '\0' || v > 0777)
-		return -1;
-	*out = (mode_t)v;
-	return 0;
+	buf[0] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(buf, size, " from %s:%u", host,
+			 (unsigned)ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+		    (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, size, " from [%s]:%u", host,
+			 (unsigned)ntohs(in6->sin6_port));
+	}
 }
 
 /* Probes an existing file at path. Returns 0 when the path is free (absent,
@@ -169,7 +176,7 @@ static int open_unix(struct listener *l, const char *path, const char *mode)
 	size_t len = strlen(path);
 	int fd = -1, rc;
 
-	if (mode && listen_parse_mode(mode, &m) < 0) {
+	if (mode && config_parse_mode(mode, &m) < 0) {
 		log_error("socket mode '%s': not an octal mode (e.g. 0660)",
 			  mode);
 		return -1;
@@ -228,53 +235,13 @@ fail:
 }
 
 /* Splits "HOST:PORT" or "[V6]:PORT" into host and port (in buf). */
-static int split_host_port(const char *s, char *buf, size_t size,
-			   const char **host, const char **port)
+static int open_tcp(struct listener *l, const char *spec, const char *host,
+		    const char *port)
 {
-	size_t len = strlen(s);
-	char *colon;
-
-	if (len == 0 || len >= size)
-		return -1;
-	memcpy(buf, s, len + 1);
-	if (buf[0] == '[') {
-		char *close_br = strchr(buf, ']');
-		if (close_br == NULL || close_br[1] != ':')
-			return -1;
-		*close_br = '\0';
-		*host = buf + 1;
-		*port = close_br + 2;
-	} else {
-		colon = strrchr(buf, ':');
-		if (colon == NULL || strchr(buf, ':') != colon)
-			return -1; /* a bare v6 address needs brackets */
-		*colon = '\0';
-		*host = buf;
-		*port = colon + 1;
-	}
-	if (**host == '\0' || **port == '\0')
-		return -1;
-	for (const char *p = *port; *p; p++)
-		if (*p < '0' || *p > '9')
-			return -1;
-	if (strlen(*port) > 5 || atol(*port) < 1 || atol(*port) > 65535)
-		return -1;
-	return 0;
-}
-
-static int open_tcp(struct listener *l, const char *spec, const char *hp)
-{
-	char buf[300];
-	const char *host, *port;
 	struct addrinfo hints, *res = NULL, *ai;
 	int fd = -1, err, saved = 0;
 	const int on = 1;
 
-	if (split_host_port(hp, buf, sizeof(buf), &host, &port) < 0) {
-		log_error("%s: expected tcp:HOST:PORT or tcp:[IPV6]:PORT",
-			  spec);
-		return -1;
-	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -404,14 +371,16 @@ int listen_open(struct listener *l, const char *spec, const char *mode)
 
 	listener_reset(l);
 	if (spec) {
-		if (strncmp(spec, "unix:", 5) == 0)
-			return open_unix(l, spec + 5, mode);
-		if (strncmp(spec, "tcp:", 4) == 0)
-			return open_tcp(l, spec, spec + 4);
-		log_error("listen '%s': expected unix:/PATH, tcp:HOST:PORT or "
-			  "tcp:[IPV6]:PORT",
-			  spec);
-		return -1;
+		struct config_listen cl;
+		if (config_parse_listen(spec, &cl) < 0) {
+			log_error("listen '%s': expected unix:/PATH, "
+				  "tcp:HOST:PORT or tcp:[IPV6]:PORT",
+				  spec);
+			return -1;
+		}
+		if (cl.path)
+			return open_unix(l, cl.path, mode);
+		return open_tcp(l, spec, cl.host, cl.port);
 	}
 	rc = open_systemd(l);
 	if (rc != 0)

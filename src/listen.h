@@ -42,14 +42,14 @@ struct listener {
  * -1 is returned. Returns 0, or -1 after logging why. */
 int listen_open(struct listener *l, const char *spec, const char *mode);
 
-/* Parses an octal file mode ("0660", "660"; at most 0777) into *out.
- * Returns 0, or -1 when s is not one. */
-int listen_parse_mode(const char *s, mode_t *out);
-
 /* Gives a unix socket file to uid:gid ((uid_t)-1 / (gid_t)-1: unchanged),
  * so that the group named with -g can connect. No-op for other kinds.
  * Returns 0, or -1 after logging why. */
 int listen_chown(const struct listener *l, uid_t uid, gid_t gid);
+
+/* " from HOST:PORT" for the peer of connected socket fd (IPv4, IPv6),
+ * else "", into buf[0..size). For log lines. */
+void listen_describe_peer(int fd, char *buf, size_t size);
 
 /* Closes the socket in this process only. */
 void listen_close(struct listener *l);

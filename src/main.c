@@ -1,16 +1,23 @@
 /* main.c - the command line (serve, check, explain) and the wiring. The
  * only place that exits.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgimode.h"
 #include "config.h"
 #include "cors.h"
+#include "curlcmd.h"
+#include "explain.h"
+#include "listen.h"
 #include "master.h"
 #include "log.h"
 #include "request.h"
@@ -28,6 +35,14 @@ static const char usage_text[] =
     "       corsgate explain [-c FILE] [-X METHOD] [-H 'Name: value']... "
     "[--cgi]\n"
     "                -p NAME=value...\n"
+    "       corsgate explain [-c FILE] [--origin ORIGIN] "
+    "[--credentials include|omit]\n"
+    "                [-X METHOD] [-H 'Name: value']... URL|PATH\n"
+    "       corsgate explain [-c FILE] [--origin ORIGIN] "
+    "[--credentials include|omit]\n"
+    "                -- curl 'URL' ...   (DevTools: Copy as cURL (bash))\n"
+    "       corsgate explain [-c FILE] [--origin ORIGIN] "
+    "[--credentials include|omit] -\n"
     "       corsgate --help | --version\n";
 
 static const char help_text[] =
@@ -40,7 +55,12 @@ static const char help_text[] =
     "  check     validate the policy file; print 'FILE: ok' or every "
     "error\n"
     "  explain   print what corsgate would answer to a request, and why\n"
-    "            (exit 0: allowed, 2: refused, 1: error)\n"
+    "            (exit 0: allowed, 2: refused, 1: error); given a URL, a\n"
+    "            pasted cURL (after --, or on stdin with -), --origin or\n"
+    "            --credentials: the whole exchange as the browser runs it\n"
+    "            (exit 0: the page can read the answer, 2: the browser\n"
+    "            blocks it, 3: enabled = false, the script decides, 1:\n"
+    "            error)\n"
     "\n"
     "options:\n"
     "  -c FILE       policy file (default $CORSGATE_CONFIG, "
@@ -63,6 +83,11 @@ static const char help_text[] =
     "                -p PATH_INFO=/demo.git/info/refs\n"
     "  --cgi         explain: the -p params are CGI mode's (an Action\n"
     "                handler: the policy path is PATH_INFO)\n"
+    "  --origin O    explain: the page's origin, when the request has no\n"
+    "                Origin header\n"
+    "  --credentials include|omit\n"
+    "                explain: the fetch's credentials mode (default:\n"
+    "                include with cookies or Authorization, else omit)\n"
     "  -h, --help    this text\n"
     "  -V, --version the version\n";
 
@@ -77,7 +102,16 @@ struct args {
 	char *params[EXPLAIN_MAX_PARAMS + 2];
 	size_t nparams;
 	bool cgi;
+	bool method_given;
 	const char *path;
+	/* the exchange: a URL, a paste (curl words or stdin), --origin,
+	 * --credentials */
+	bool exchange;
+	char **curl; /* the words after "--" (curl ...), or NULL */
+	size_t ncurl;
+	bool paste_stdin;
+	const char *origin;
+	enum explain_creds creds;
 	struct master_opts serve;
 };
 
@@ -101,9 +135,11 @@ static int usage_error(const char *fmt, ...)
  * 0 to go on, 1 on a usage error (printed). */
 static int parse_args(int argc, char **argv, struct args *a)
 {
-	enum { OPT_ALLOW_ROOT = 256, OPT_CGI };
+	enum { OPT_ALLOW_ROOT = 256, OPT_CGI, OPT_ORIGIN, OPT_CREDS };
 	static const struct option longopts[] = {
 	    {"cgi", no_argument, NULL, OPT_CGI},
+	    {"origin", required_argument, NULL, OPT_ORIGIN},
+	    {"credentials", required_argument, NULL, OPT_CREDS},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"allow-root", no_argument, NULL, OPT_ALLOW_ROOT},
@@ -140,9 +176,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		if ((c == 'X' || c == 'H' || c == 'p') && a->cmd != CMD_EXPLAIN)
 			return usage_error("option '-%c' is for explain only",
 					   c);
-		if (c == OPT_CGI && a->cmd != CMD_EXPLAIN)
-			return usage_error(
-			    "option '--cgi' is for explain only");
+		if ((c == OPT_CGI || c == OPT_ORIGIN || c == OPT_CREDS) &&
+		    a->cmd != CMD_EXPLAIN)
+			return usage_error("option '%s' is for explain only",
+					   argv[optind - 1]);
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -150,9 +187,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 's':
 			a->serve.listen = optarg;
 			break;
-		case 'm':
+		case 'm': {
+			mode_t m;
 			a->serve.socket_mode = optarg;
+			/* a bad mode is refused when the socket is made */
+			if (config_parse_mode(optarg, &m) == 0 && (m & S_IWOTH))
+				log_warn("-m %s: world-writable: any local "
+					 "user can connect and send requests "
+					 "as the web server (use 0660 with "
+					 "the web server's group)",
+					 optarg);
 			break;
+		}
 		case 'w':
 			a->serve.workers = strtol(optarg, &end, 10);
 			if (*end || a->serve.workers < 1 ||
@@ -171,6 +217,22 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'X':
 			a->method = optarg;
+			a->method_given = true;
+			break;
+		case OPT_ORIGIN:
+			a->origin = optarg;
+			a->exchange = true;
+			break;
+		case OPT_CREDS:
+			if (strcmp(optarg, "include") == 0)
+				a->creds = EXPLAIN_CREDS_INCLUDE;
+			else if (strcmp(optarg, "omit") == 0)
+				a->creds = EXPLAIN_CREDS_OMIT;
+			else
+				return usage_error("--credentials '%s': "
+						   "expected include or omit",
+						   optarg);
+			a->exchange = true;
 			break;
 		case 'H':
 			if (a->nheaders == EXPLAIN_MAX_HEADERS)
@@ -202,7 +264,35 @@ static int parse_args(int argc, char **argv, struct args *a)
 					   argv[optind - 1]);
 		}
 	}
-	if (a->cmd == CMD_EXPLAIN && a->nparams) {
+	bool dashdash = optind > first && strcmp(argv[optind - 1], "--") == 0;
+	if (a->cmd == CMD_EXPLAIN && optind < argc &&
+	    (dashdash || strcmp(argv[optind], "curl") == 0)) {
+		/* a pasted cURL command line, split by the user's shell */
+		if (a->nparams || a->nheaders || a->method_given || a->cgi)
+			return usage_error("a pasted cURL carries its own "
+					   "request: no -X, -H, -p or --cgi "
+					   "with it");
+		a->curl = argv + optind;
+		a->ncurl = (size_t)(argc - optind);
+		a->exchange = true;
+	} else if (a->cmd == CMD_EXPLAIN && optind == argc - 1 &&
+		   strcmp(argv[optind], "-") == 0) {
+		if (a->nparams || a->nheaders || a->method_given || a->cgi)
+			return usage_error("a pasted cURL carries its own "
+					   "request: no -X, -H, -p or --cgi "
+					   "with it");
+		a->paste_stdin = true;
+		a->exchange = true;
+	} else if (a->cmd == CMD_EXPLAIN && a->exchange && a->nparams) {
+		return usage_error("--origin and --credentials take a URL, "
+				   "PATH or cURL paste, not -p params");
+	} else if (a->cmd == CMD_EXPLAIN && optind == argc - 1 && !a->nparams &&
+		   !a->cgi &&
+		   (strncasecmp(argv[optind], "http://", 7) == 0 ||
+		    strncasecmp(argv[optind], "https://", 8) == 0)) {
+		a->path = argv[optind];
+		a->exchange = true;
+	} else if (a->cmd == CMD_EXPLAIN && a->nparams) {
 		if (optind != argc)
 			return usage_error("explain takes PATH or -p params, "
 					   "not both");
@@ -379,10 +469,155 @@ static int cmd_explain(const struct args *a)
 	return rc;
 }
 
+/* Prints s[0..len) to stderr, quoted, escaped, at most 60 bytes. */
+static void print_word(const char *s, size_t len)
+{
+	fputc('\'', stderr);
+	for (size_t i = 0; i < len && i < 60; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f)
+			fprintf(stderr, "\\x%02x", c);
+		else
+			fputc(c, stderr);
+	}
+	fprintf(stderr, "%s'", len > 60 ? "..." : "");
+}
+
+/* Reads the paste from stdin into a new buffer (*len bytes, NUL-terminated
+ * past them). Returns NULL after printing why. */
+static char *read_paste(size_t *len)
+{
+	char *buf = malloc(CURLCMD_MAX_INPUT + 2);
+	size_t n = 0, k;
+
+	if (!buf) {
+		fprintf(stderr, "corsgate: out of memory\n");
+		return NULL;
+	}
+	while (n <= CURLCMD_MAX_INPUT &&
+	       (k = fread(buf + n, 1, CURLCMD_MAX_INPUT + 1 - n, stdin)) > 0)
+		n += k;
+	if (ferror(stdin)) {
+		fprintf(stderr, "corsgate: reading the paste from stdin "
+				"failed\n");
+		free(buf);
+		return NULL;
+	}
+	if (n > CURLCMD_MAX_INPUT) {
+		fprintf(stderr, "corsgate: the paste on stdin: %s\n",
+			curlcmd_strerror(CURLCMD_E_TOOLONG));
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* The whole exchange, as the browser runs it: a pasted cURL (argv after
+ * "--", or stdin), or explain's own -X/-H with a URL or PATH. */
+static int cmd_exchange(const struct args *a)
+{
+	static struct curlcmd_req req;
+	static const char *words[CURLCMD_MAX_WORDS];
+	struct explain_result res;
+	struct curlcmd_where at;
+	struct explain_opts o = {a->creds, a->origin, NULL};
+	char *paste = NULL, *arena = NULL;
+	const char *const *w;
+	size_t n = 0;
+	int rc = 1;
+	enum curlcmd_err err;
+	struct config *cfg = NULL;
+
+	if (a->paste_stdin) {
+		size_t len = 0;
+		if (!(paste = read_paste(&len)))
+			return 1;
+		arena = malloc(len + 1);
+		if (!arena) {
+			fprintf(stderr, "corsgate: out of memory\n");
+			goto out;
+		}
+		err = curlcmd_split(paste, len, arena, len + 1, words,
+				    CURLCMD_MAX_WORDS, &n, &at);
+		if (err) {
+			fprintf(stderr,
+				"corsgate: the paste, line %d, column %d: "
+				"%s\n",
+				at.line, at.col, curlcmd_strerror(err));
+			goto out;
+		}
+		w = words;
+		o.source = "the pasted cURL";
+	} else if (a->curl) {
+		w = (const char *const *)a->curl;
+		n = a->ncurl;
+		o.source = "the cURL command";
+	} else {
+		/* explain's own options, as curl words */
+		w = words;
+		words[n++] = "curl";
+		words[n++] = a->path;
+		if (a->method_given) {
+			words[n++] = "-X";
+			words[n++] = a->method;
+		}
+		for (size_t i = 0; i < a->nheaders; i++) {
+			words[n++] = "-H";
+			words[n++] = a->headers[i];
+		}
+	}
+	err = curlcmd_parse(w, n, &req, &at);
+	if (err) {
+		fprintf(stderr,
+			"corsgate: %s: ", o.source ? o.source : "the request");
+		if (at.word) {
+			print_word(at.word, at.word_len);
+			fprintf(stderr, ": ");
+		}
+		fprintf(stderr, "%s\n", curlcmd_strerror(err));
+		goto out;
+	}
+	cfg = config_load(a->config);
+	if (!cfg)
+		goto out;
+	rc = (int)explain_run(cfg, &req, &o, stdout, &res);
+	if (rc == EXPLAIN_ERROR)
+		fprintf(stderr, "corsgate: %s\n", res.error);
+out:
+	config_free(cfg);
+	free(arena);
+	free(paste);
+	return rc;
+}
+
+/* Opens /dev/null on whichever of fds 0-2 is closed, as slowcgi does: the
+ * logger writes to fd 2, and nothing else may land there. (Standard
+ * streams: inherited by design, so without O_CLOEXEC.) Returns 0, or -1
+ * when one could not be opened. */
+static int std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int n =
+		    open("/dev/null", O_RDWR); // NOLINT(android-cloexec-open)
+		if (n != fd) {
+			if (n >= 0)
+				close(n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
 	memset(&a, 0, sizeof(a));
+	if (std_fds() < 0)
+		exit(1);
 	/* Run by a web server as a CGI program (shared hosting): one
 	 * request. Its arguments, if any, are a query string's words (RFC 3875
 	 * 4.4), never a command line: /x.sh?check must not run `check`. */
@@ -397,7 +632,7 @@ int main(int argc, char **argv)
 		exit(cmd_check(&a));
 	case CMD_EXPLAIN:
 		log_set_style(LOG_STYLE_PLAIN);
-		exit(cmd_explain(&a));
+		exit(a.exchange ? cmd_exchange(&a) : cmd_explain(&a));
 	case CMD_SERVE:
 		break;
 	}

@@ -8,8 +8,11 @@
  * sigtimedwait(2): no handlers. SIGTERM/SIGINT: forward, wait (workers
  * still busy after SHUTDOWN_GRACE_TIMEOUTS I/O timeouts are killed).
  * SIGHUP: load the file once; when it is sound, fork a new generation
- * that inherits it, then SIGTERM the old generation, which finishes what
- * it has in flight. SIGCHLD: reap.
+ * that inherits it, then retire the old generation (SIGUSR1): it stops
+ * accepting, finishes what it has in flight, and passes each kept-alive
+ * connection, between two requests, to the new generation over a
+ * datagram socket pair (SCM_RIGHTS) - closing it would race with the web
+ * server sending on it. SIGCHLD: reap.
  */
 #include "master.h"
 
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -231,9 +235,10 @@ static void master_reload(struct master *m)
 	m->fast_fails = 0;
 	m->next_fork = 0;
 	master_fork(m);
-	/* the new generation is forked: the old one stops accepting */
+	/* the new generation is forked: the old one stops accepting, and
+	 * hands its kept-alive connections over (SIGUSR1: retire) */
 	for (size_t i = first_old; i < m->nold; i++)
-		kill(m->old[i], SIGTERM);
+		kill(m->old[i], SIGUSR1);
 	log_info("policy reloaded: generation %lu, %ld worker%s; %zu of "
 		 "older generations finishing",
 		 m->gen, m->alive, m->alive == 1 ? "" : "s", m->nold);
@@ -466,6 +471,7 @@ static int setup_signals(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1); /* the master retires a generation */
 	sigaddset(&set, SIGUSR2); /* a worker wakes its signal thread */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
@@ -493,6 +499,7 @@ int master_serve(const struct master_opts *opts)
 	long threads;
 
 	memset(&m, 0, sizeof(m));
+	m.ws.hand_tx = m.ws.hand_rx = -1;
 	memset(&lst, 0, sizeof(lst));
 	lst.fd = -1;
 	m.config_file = opts->config_file;
@@ -543,6 +550,17 @@ int master_serve(const struct master_opts *opts)
 			  opts->allow_root, &m.ws) < 0)
 		goto fail;
 	m.ws.listen_fd = lst.fd;
+	int hand[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, hand) == 0) {
+		m.ws.hand_tx = hand[0];
+		m.ws.hand_rx = hand[1];
+		/* a receiver never waits on it: poll(2) first */
+		fcntl(hand[1], F_SETFL, fcntl(hand[1], F_GETFL) | O_NONBLOCK);
+	} else {
+		log_warn("socketpair: %s: a reload closes kept-alive "
+			 "connections",
+			 strerror(errno));
+	}
 	m.ws.threads = threads;
 	m.ws.io_timeout = io_timeout;
 
@@ -554,6 +572,10 @@ int master_serve(const struct master_opts *opts)
 fail:
 	if (bound)
 		listen_release(&lst, true);
+	if (m.ws.hand_tx >= 0) {
+		close(m.ws.hand_tx);
+		close(m.ws.hand_rx);
+	}
 	free(m.slots);
 	free(m.old);
 	config_free(m.cfg);

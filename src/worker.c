@@ -28,13 +28,15 @@
  * our back.
  *
  * First records. A web server sends BEGIN_REQUEST and PARAMS at once, so
- * the first peek nearly always holds them whole. A peer that sends part
- * of them is waited for with an edge-triggered epoll(7) set: it wakes
- * when more bytes come and when the peer closes (EPOLLRDHUP), which a
- * peek at the bytes already queued would never report. The whole of a
- * new connection's first records is due within the I/O timeout of its
- * accept; a kept-alive connection may idle twice that, then has the I/O
- * timeout for the rest once a request begins.
+ * the first peek nearly always holds them whole. A connection whose first
+ * records are not whole PARK_AFTER_MS after its accept (or after its
+ * first bytes, on a kept-alive connection) is handed to the worker's
+ * waiting room (park.h): one thread watches every such connection in one
+ * epoll(7) set, and queues it for the connection threads once its
+ * records are whole. A slow or hostile peer costs a descriptor, never a
+ * thread. The whole of a new connection's first records is due within
+ * the I/O timeout of its accept; a kept-alive connection may idle twice
+ * that, then has the I/O timeout for the rest once a request begins.
  *
  * Policy. A worker's policy never changes: it is the master's, frozen
  * when the worker was forked. A reload is a new generation of workers
@@ -64,6 +66,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,7 +74,9 @@
 #include "cgi.h"
 #include "fcgiwire.h"
 #include "gateway.h"
+#include "listen.h"
 #include "log.h"
+#include "park.h"
 #include "request.h"
 
 #define THREAD_STACK ((size_t)512 * 1024)
@@ -86,8 +91,11 @@ struct worker {
 	long threads;
 	int wake[2]; /* readable once the worker stops */
 	atomic_bool stopping;
+	atomic_bool retiring; /* a stop for a new generation: kept-alive
+				 connections are handed over, not closed */
 	pthread_mutex_t accept_lock;
 	atomic_int acceptors; /* threads in accept_conn() */
+	struct park *park;    /* the waiting room; NULL: none */
 };
 
 /* One connection thread's own things. */
@@ -283,6 +291,7 @@ enum wait_result {
 	WAIT_IDLE,   /* a kept-alive connection idled out */
 	WAIT_STOP,   /* the worker stops; nothing was in flight */
 	WAIT_YIELD,  /* idle, while a new connection waits for a thread */
+	WAIT_PARK,   /* not whole after PARK_AFTER_MS: for the waiting room */
 	WAIT_BAD,    /* drop it: why says why */
 };
 
@@ -318,17 +327,29 @@ static int wait_more(struct conn *c, int fd, int64_t left, bool *added)
 	return 1;
 }
 
+/* How one wait for a request goes. */
+struct wait {
+	bool first;	  /* a new connection, rather than a kept-alive one */
+	int64_t deadline; /* ms: the request's first records are due */
+	bool may_park;	  /* hand it to the waiting room when slow */
+	size_t bytes;	  /* out: what had arrived */
+};
+
 /* Waits for the next request on fd and checks its first records without
- * consuming them (MSG_PEEK). first: a new connection (it must send its
- * first records within the I/O timeout) rather than a kept-alive one
- * (it may idle twice that first). */
-static enum wait_result wait_request(struct conn *c, int fd, bool first,
+ * consuming them (MSG_PEEK). A new connection must send them whole by
+ * wt->deadline (its accept + the I/O timeout); a kept-alive one may idle
+ * until wt->deadline (twice that), then has the I/O timeout for the rest
+ * once a request begins. With wt->may_park, a request not whole
+ * PARK_AFTER_MS after the wait began (a new connection) or after its
+ * first bytes (a kept-alive one) is WAIT_PARK. */
+static enum wait_result wait_request(struct conn *c, int fd, struct wait *wt,
 				     struct fcgiwire_preamble *pre, char *why,
 				     size_t whysz)
 {
 	struct worker *w = c->w;
 	int timeout_ms = w->set->io_timeout * 1000;
-	int64_t deadline = now_ms() + (first ? timeout_ms : 2 * timeout_ms);
+	int64_t park_at =
+	    wt->may_park && wt->first ? now_ms() + PARK_AFTER_MS : INT64_MAX;
 	size_t last = 0;
 	bool added = false, closed = false;
 	enum wait_result res = WAIT_BAD;
@@ -336,7 +357,7 @@ static enum wait_result wait_request(struct conn *c, int fd, bool first,
 	for (;;) {
 		ssize_t n =
 		    recv(fd, c->buf, PREAMBLE_MAX, MSG_PEEK | MSG_DONTWAIT);
-		int64_t left;
+		int64_t now, left;
 
 		if (n == 0) {
 			if (last == 0) {
@@ -385,16 +406,19 @@ static enum wait_result wait_request(struct conn *c, int fd, bool first,
 				break;
 			}
 			/* a kept-alive connection's request has begun: the
-			 * rest is due within the timeout (a new one's
-			 * deadline stands: it counts from the accept) */
-			if (last == 0 && !first &&
-			    now_ms() + timeout_ms < deadline)
-				deadline = now_ms() + timeout_ms;
+			 * rest is due within the timeout */
+			if (last == 0 && !wt->first) {
+				if (now_ms() + timeout_ms < wt->deadline)
+					wt->deadline = now_ms() + timeout_ms;
+				if (wt->may_park)
+					park_at = now_ms() + PARK_AFTER_MS;
+			}
 			last = (size_t)n;
 		}
-		left = deadline - now_ms();
+		now = now_ms();
+		left = wt->deadline - now;
 		if (left <= 0) {
-			if (last == 0 && !first) {
+			if (last == 0 && !wt->first) {
 				res = WAIT_IDLE;
 				break;
 			}
@@ -408,6 +432,12 @@ static enum wait_result wait_request(struct conn *c, int fd, bool first,
 					 w->set->io_timeout);
 			break;
 		}
+		if (now >= park_at) {
+			res = WAIT_PARK;
+			break;
+		}
+		if (park_at - now < left)
+			left = park_at - now;
 		if (last == 0) {
 			/* nothing yet: sleep until data, or stop. A new
 			 * connection is not given up when the worker stops:
@@ -419,7 +449,7 @@ static enum wait_result wait_request(struct conn *c, int fd, bool first,
 			struct pollfd p[3] = {{fd, POLLIN, 0},
 					      {w->wake[0], POLLIN, 0},
 					      {w->set->listen_fd, POLLIN, 0}};
-			if (poll(p, first ? 1 : 3, (int)left) < 0 &&
+			if (poll(p, wt->first ? 1 : 3, (int)left) < 0 &&
 			    errno != EINTR) {
 				snprintf(why, whysz, "poll: %s",
 					 strerror(errno));
@@ -427,11 +457,13 @@ static enum wait_result wait_request(struct conn *c, int fd, bool first,
 			}
 			if (p[0].revents)
 				continue;
+			if (wt->first)
+				continue;
 			if (p[1].revents) {
 				res = WAIT_STOP;
 				break;
 			}
-			if (!first && p[2].revents) {
+			if (p[2].revents) {
 				if (atomic_load(&w->acceptors) == 0) {
 					res = WAIT_YIELD;
 					break;
@@ -446,34 +478,11 @@ static enum wait_result wait_request(struct conn *c, int fd, bool first,
 	}
 	if (added)
 		epoll_ctl(c->ep, EPOLL_CTL_DEL, fd, NULL);
+	wt->bytes = last;
 	return res;
 }
 
 /* ---- connections ---- */
-
-static void describe_peer(int fd, char *buf, size_t size)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char host[INET6_ADDRSTRLEN];
-
-	buf[0] = '\0';
-	memset(&ss, 0, sizeof(ss));
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
-		return;
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		snprintf(buf, size, " from %s:%u", host,
-			 (unsigned)ntohs(in->sin_port));
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 =
-		    (const struct sockaddr_in6 *)&ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(buf, size, " from [%s]:%u", host,
-			 (unsigned)ntohs(in6->sin6_port));
-	}
-}
 
 static void set_conn_options(int fd, int timeout_s)
 {
@@ -495,29 +504,121 @@ static void drop_conn(int fd)
 	close(fd);
 }
 
-/* Serves requests on connection fd until it closes. */
-static void serve_conn(struct conn *c, int fd)
+/* Where a connection comes from. */
+enum conn_from {
+	FROM_ACCEPT,   /* new */
+	FROM_PARK,     /* the waiting room: its first records are whole */
+	FROM_HANDOVER, /* kept alive by a retired worker, between requests */
+};
+
+/* A retiring worker's kept-alive connection, between two requests, goes
+ * to the current generation (worker_settings.hand_tx): nothing is closed
+ * under a web server that may be sending on it. Returns 0 (fd closed
+ * here, open there), or -1 (fd untouched). */
+static int hand_over(const struct worker *w, int fd)
+{
+	char one = 'c';
+	struct iovec iov = {&one, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m;
+
+	if (w->set->hand_tx < 0)
+		return -1;
+	memset(&m, 0, sizeof(m));
+	memset(&u, 0, sizeof(u));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(w->set->hand_tx, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* A connection handed over by a retired worker, or -1. */
+static int take_over(const struct worker *w)
+{
+	char one;
+	struct iovec iov = {&one, 1};
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr m;
+	int fd = -1;
+
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	if (recvmsg(w->set->hand_rx, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+		return -1;
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	return fd;
+}
+
+/* Ends a connection between requests when the worker stops: handed over
+ * when it retires for a new generation, else closed. */
+static void leave_conn(const struct worker *w, int fd)
+{
+	if (atomic_load(&w->retiring) && hand_over(w, fd) == 0)
+		return;
+	drop_conn(fd);
+}
+
+/* Serves requests on connection fd until it closes, until it is parked,
+ * or until the worker stops. */
+static void serve_conn(struct conn *c, int fd, enum conn_from from)
 {
 	struct worker *w = c->w;
 	FCGX_Request *req = &c->req;
 	char why[256], peer[80];
-	bool first = true;
+	struct wait wt = {true, now_ms() + (int64_t)w->set->io_timeout * 1000,
+			  from == FROM_ACCEPT && w->park != NULL, 0};
+
+	if (from == FROM_HANDOVER) {
+		wt.first = false;
+		wt.deadline = now_ms() + (int64_t)2 * w->set->io_timeout * 1000;
+		wt.may_park = w->park != NULL;
+	}
 
 	set_conn_options(fd, w->set->io_timeout);
 	for (;;) {
 		struct fcgiwire_preamble pre;
 		enum wait_result wr =
-		    wait_request(c, fd, first, &pre, why, sizeof(why));
+		    wait_request(c, fd, &wt, &pre, why, sizeof(why));
 
+		if (wr == WAIT_PARK) {
+			if (park_add(w->park, fd, wt.deadline, wt.bytes) == 0)
+				return; /* the waiting room's now */
+			wt.may_park = false;
+			continue; /* full: waited for here */
+		}
 		if (wr != WAIT_READY) {
 			if (wr == WAIT_BAD) {
-				describe_peer(fd, peer, sizeof(peer));
+				listen_describe_peer(fd, peer, sizeof(peer));
 				log_error("closed a FastCGI connection%s: %s",
 					  peer, why);
 			} else if (wr == WAIT_YIELD) {
 				log_debug(
 				    "closed an idle kept-alive connection "
 				    "for a new one");
+			} else if (wr == WAIT_STOP) {
+				leave_conn(w, fd);
+				return;
 			}
 			drop_conn(fd);
 			return;
@@ -537,29 +638,36 @@ static void serve_conn(struct conn *c, int fd)
 		if (req->ipcFd < 0)
 			return;
 		if (atomic_load(&w->stopping)) {
-			drop_conn(req->ipcFd);
+			leave_conn(w, req->ipcFd);
 			req->ipcFd = -1;
 			return;
 		}
-		first = false;
+		wt.first = false;
+		wt.deadline = now_ms() + (int64_t)2 * w->set->io_timeout * 1000;
+		wt.may_park = w->park != NULL;
 	}
 }
 
-/* Waits for a connection as the worker's acceptor. Returns its fd, or -1
- * when the worker stops. */
-static int accept_conn(struct worker *w)
+/* Waits for a connection as the worker's acceptor: a new one, or one the
+ * waiting room has ready (*parked set). Returns its fd, or -1 when the
+ * worker stops. */
+static int accept_conn(struct worker *w, enum conn_from *from)
 {
 	static atomic_llong last_report;
 	int fd = -1;
 
+	*from = FROM_ACCEPT;
 	atomic_fetch_add(&w->acceptors, 1);
 	pthread_mutex_lock(&w->accept_lock);
 	while (!atomic_load(&w->stopping)) {
-		struct pollfd p[2] = {{w->set->listen_fd, POLLIN, 0},
-				      {w->wake[0], POLLIN, 0}};
+		struct pollfd p[4] = {
+		    {w->set->listen_fd, POLLIN, 0},
+		    {w->wake[0], POLLIN, 0},
+		    {w->park ? park_ready_fd(w->park) : -1, POLLIN, 0},
+		    {w->set->hand_rx, POLLIN, 0}};
 		int e;
 
-		if (poll(p, 2, -1) < 0) {
+		if (poll(p, 4, -1) < 0) {
 			if (errno != EINTR) {
 				log_error("poll: %s", strerror(errno));
 				sleep_ms(100);
@@ -568,6 +676,20 @@ static int accept_conn(struct worker *w)
 		}
 		if (p[1].revents)
 			break;
+		if (p[2].revents) {
+			fd = park_take(w->park);
+			if (fd >= 0) {
+				*from = FROM_PARK;
+				break;
+			}
+		}
+		if (p[3].revents) {
+			fd = take_over(w);
+			if (fd >= 0) {
+				*from = FROM_HANDOVER;
+				break;
+			}
+		}
 		if (!p[0].revents)
 			continue;
 		fd = accept4(w->set->listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -607,10 +729,11 @@ static void *conn_thread(void *arg)
 	}
 	FCGX_InitRequest(&c.req, -1, 0);
 	for (;;) {
-		int fd = accept_conn(c.w);
+		enum conn_from from;
+		int fd = accept_conn(c.w, &from);
 		if (fd < 0)
 			break;
-		serve_conn(&c, fd);
+		serve_conn(&c, fd, from);
 	}
 	if (c.ep >= 0)
 		close(c.ep);
@@ -629,10 +752,11 @@ static void worker_stop(struct worker *w)
 	(void)n;
 }
 
-/* Takes SIGTERM/SIGINT (stop) from the master; SIGHUP, which a terminal
- * or `kill -HUP` to the process group may send, is the master's business:
- * it starts a new generation. Ends when the worker stops, or when woken
- * by SIGUSR2 from worker_run (threads could not start). */
+/* Takes SIGTERM/SIGINT (stop) and SIGUSR1 (retire: stop, handing the
+ * kept-alive connections to the new generation) from the master; SIGHUP, which
+ * a terminal or `kill -HUP` to the process group may send, is the master's
+ * business: it starts a new generation. Ends when the worker stops, or when
+ * woken by SIGUSR2 from worker_run (threads could not start). */
 static void *signal_thread(void *arg)
 {
 	struct worker *w = arg;
@@ -643,12 +767,19 @@ static void *signal_thread(void *arg)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP)
 			continue;
+		if (sig == SIGUSR1) {
+			log_debug("a new generation serves: handing over the "
+				  "kept-alive connections after their "
+				  "requests");
+			atomic_store(&w->retiring, true);
+		}
 		if (sig != SIGUSR2)
 			log_debug("signal %d: finishing the requests in flight",
 				  sig);
@@ -689,12 +820,14 @@ static int take_identity(const struct worker_settings *s)
 }
 
 /* The connection threads the open-file limit allows (raised to its hard
- * limit first): each may hold WORKER_FDS_PER_THREAD descriptors. */
-static long fit_threads(long want)
+ * limit first): each may hold WORKER_FDS_PER_THREAD descriptors. The
+ * descriptors left over bound the waiting room, in *park_room. */
+static long fit_threads(long want, size_t *park_room)
 {
 	struct rlimit rl;
 	long fit;
 
+	*park_room = PARK_MAX;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return want;
 	if (rl.rlim_cur < rl.rlim_max) {
@@ -709,6 +842,9 @@ static long fit_threads(long want)
 	fit = ((long)rl.rlim_cur - WORKER_FDS_RESERVED) / WORKER_FDS_PER_THREAD;
 	if (fit < 1)
 		fit = 1;
+	long room = (long)rl.rlim_cur - WORKER_FDS_RESERVED -
+		    fit * WORKER_FDS_PER_THREAD;
+	*park_room = room > 0 ? (size_t)room : 0;
 	log_warn("open-file limit %ld: %ld connection threads instead of %ld "
 		 "(each may need %d descriptors; raise LimitNOFILE / ulimit "
 		 "-n)",
@@ -731,6 +867,7 @@ int worker_run(const struct worker_settings *s, const struct config *cfg)
 	w.cfg = cfg;
 	w.wake[0] = w.wake[1] = -1;
 	atomic_init(&w.stopping, false);
+	atomic_init(&w.retiring, false);
 	atomic_init(&w.acceptors, 0);
 	pthread_mutex_init(&w.accept_lock, NULL);
 	/* SIGCHLD is the master's; a worker's children are its own. The
@@ -746,9 +883,14 @@ int worker_run(const struct worker_settings *s, const struct config *cfg)
 		log_error("the master is gone");
 		goto fail;
 	}
-	w.threads = fit_threads(s->threads);
+	size_t park_room;
+	w.threads = fit_threads(s->threads, &park_room);
 	if (cgi_init() < 0)
 		goto fail;
+	/* without a waiting room, slow peers wait in their threads */
+	if (park_room > 0)
+		w.park =
+		    park_open(park_room, s->io_timeout, REQUEST_PARAMS_MAX);
 	if (pipe2(w.wake, O_CLOEXEC) < 0) {
 		log_error("pipe: %s", strerror(errno));
 		goto fail;
@@ -792,6 +934,7 @@ fail:
 		pthread_join(sig_tid, NULL);
 	}
 	free(tids);
+	park_close(w.park);
 	if (w.wake[0] >= 0)
 		close(w.wake[0]);
 	if (w.wake[1] >= 0)

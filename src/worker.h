@@ -16,8 +16,9 @@
 
 /* Descriptors one connection thread may hold at once: the connection,
  * a script's three pipes and pidfd, its body spool, its epoll set, and
- * the pipe ends briefly open while it spawns. */
-#define WORKER_FDS_PER_THREAD 10
+ * the pipe ends briefly open while it spawns, and the pidfd and stderr
+ * of a script it has handed to the reaper. */
+#define WORKER_FDS_PER_THREAD 12
 /* Descriptors a worker keeps apart from its threads: fds 0-2, the
  * listening socket, the wake pipe, the reaper's eventfd, the log. */
 #define WORKER_FDS_RESERVED 16
@@ -35,13 +36,18 @@ struct worker_settings {
 	const char *user; /* for initgroups(3); NULL: group only */
 	uid_t uid;
 	gid_t gid;
+	/* Kept-alive connections pass from a retiring generation to the
+	 * current one over one datagram socket pair the master made at
+	 * start: a retiring worker sends on hand_tx, the others receive on
+	 * hand_rx. -1: none, they are closed. */
+	int hand_tx, hand_rx;
 	pid_t master;	   /* the parent; the worker does not outlive it */
 	unsigned long gen; /* its generation, for log lines */
 };
 
-/* Runs a worker process until SIGTERM/SIGINT: takes s's identity (and
- * refuses to serve when root could be regained), fits its thread count
- * to the open-file limit, then serves s->listen_fd under cfg, which it
+/* Runs a worker process until SIGTERM/SIGINT, or SIGUSR1 (retire): takes s's
+ * identity (and refuses to serve when root could be regained), fits its thread
+ * count to the open-file limit, then serves s->listen_fd under cfg, which it
  * only reads (its copy of the master's, inherited across fork). A stop
  * lets every request in flight finish and closes kept-alive connections
  * after their current request. Returns the exit status for _exit(). */

@@ -5,6 +5,11 @@
 # on any failure. Every process a suite starts is registered with
 # `cleanup_add` and stopped on exit, failure included.
 
+# Files and directories the suites make are not group- or world-writable,
+# whatever the caller's umask: corsgate refuses such scripts (suEXEC's
+# rule), so a umask of 002 would turn every script into a 403.
+umask 022
+
 T_PASS=0
 T_FAIL=0
 T_SUITE=${T_SUITE:-$(basename "$0" .sh)}

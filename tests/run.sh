@@ -2,17 +2,20 @@
 # tests/run.sh [--unit-only] BUILD [SANITIZER_BUILD]
 #
 # Runs every unit test binary in BUILD/tests, every shell suite under
-# tests/cli and tests/integration (with CORSGATE=BUILD/corsgate), then the
+# tests/cli, tests/integration and tests/fuzz (with CORSGATE=BUILD/corsgate;
+# CORSGATE_SAN=SANITIZER_BUILD/corsgate when built), then the
 # unit tests again from SANITIZER_BUILD. Prints one line per suite and
 # closes with "N passed, N failed". Exits 1 if anything failed or a suite
 # crashed or printed no count.
 set -u
 cd "$(dirname "$0")/.."
+umask 022 # scripts writable by group or others are refused (see lib.sh)
 unit_only=""
 [ "${1:-}" = --unit-only ] && { unit_only=1; shift; }
 B=${1:-build}
 SAN=${2:-}
 export CORSGATE="$PWD/$B/corsgate"
+[ -n "$SAN" ] && [ -x "$SAN/corsgate" ] && export CORSGATE_SAN="$PWD/$SAN/corsgate"
 LOG=$B/test-logs
 mkdir -p "$LOG"
 P=0
@@ -74,7 +77,7 @@ for t in "$B"/tests/test_*; do
 	[ -x "$t" ] && run_unit "$t" "$(basename "$t")"
 done
 if [ -z "$unit_only" ]; then
-	for s in tests/cli/*.sh tests/integration/*.sh; do
+	for s in tests/cli/*.sh tests/integration/*.sh tests/fuzz/*.sh; do
 		[ -f "$s" ] && run_suite "$s"
 	done
 fi

@@ -172,6 +172,31 @@ check_eq "unknown option exit 1" 1 "$rc"
 check_contains "unknown option prints usage" "$out" "usage: corsgate"
 out=$($CORSGATE frobnicate 2>&1); rc=$?
 check_eq "unknown command exit 1" 1 "$rc"
+# D10: a world-writable socket mode loads, with a warning (INI and -m)
+printf '[gateway]\nsocket_mode = 0666\n' >"$D/sockmode.ini"
+out=$($CORSGATE check -c "$D/sockmode.ini" 2>&1); rc=$?
+check_eq "check: socket_mode 0666 loads" 0 "$rc"
+check_contains "check: socket_mode 0666 warned, with its line" "$out" \
+	"warning: $D/sockmode.ini:2: socket_mode: '0666' is world-writable"
+printf '[gateway]\nsocket_mode = 0660\n' >"$D/sockmode.ini"
+check_lacks "check: socket_mode 0660 not warned" \
+	"$($CORSGATE check -c "$D/sockmode.ini" 2>&1)" "warning"
+out=$($CORSGATE serve -m 0777 -s "unix:$D/never.sock" -c "$D/missing.ini" 2>&1)
+check_contains "serve -m 0777 warned at start" "$out" \
+	"warn: -m 0777: world-writable"
+out=$($CORSGATE serve -m 0770 -s "unix:$D/never.sock" -c "$D/missing.ini" 2>&1)
+check_lacks "serve -m 0770 not warned" "$out" "world-writable"
+# D7: a long expose_headers list: loads, with a warning at its line
+{
+	printf '[cors]\nallow_origin = https://a.com\nexpose_headers ='
+	for i in $(seq 100 250); do printf ' X-Exposed-Header-%s' "$i"; [ $((i % 8)) = 0 ] && printf '\n '; done
+	printf '\n'
+} >"$D/long.ini"
+out=$($CORSGATE check -c "$D/long.ini" 2>&1); rc=$?
+check_eq "check: long expose_headers loads" 0 "$rc"
+check_contains "check: long expose_headers warned" "$out" \
+	"warning: $D/long.ini:3: expose_headers: the fixed header lines this policy adds take"
+
 out=$($CORSGATE check -X GET 2>&1); rc=$?
 check_eq "explain-only option on check exit 1" 1 "$rc"
 check_contains "explain-only option named" "$out" "option '-X' is for explain only"

@@ -65,8 +65,12 @@ export CORSGATE_IO_TIMEOUT=${CORSGATE_IO_TIMEOUT:-5}
 #   env.sh  prints its working directory and environment, sorted
 #   status404.sh  answers Status: 404 with a body of its own
 #   bigwrite.sh   prints 1 MiB, then reads its body and prints its size
+# corsgate refuses scripts writable by group or others, and scripts in
+# such directories (as suEXEC): every mode is set here, whatever the umask
+# of the checkout or of the caller.
 H_CGI=$H_DIR/cgi-bin
 mkdir -p "$H_CGI"
+chmod 755 "$H_CGI"
 cp "$H_ROOT"/cgi-bin/* "$H_CGI/"
 # h_script NAME: the test script $H_CGI/NAME from stdin, executable.
 h_script() {
@@ -100,7 +104,7 @@ h_script status404.sh <<'EOF'
 printf 'Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\n'
 printf 'status404.sh: no such item\n'
 EOF
-chmod -R a+rX "$H_CGI"
+chmod -R a+rX,go-w "$H_CGI"
 
 # The policy every suite starts from: etc/cors.ini's shape, cgi_root =
 # $H_CGI, and the reference exchange on /cors. INI_TEXT is appended, but a

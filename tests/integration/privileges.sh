@@ -36,6 +36,48 @@ r=$(fcgi "unix:$SOCK" request -p REQUEST_METHOD=OPTIONS -p SCRIPT_NAME=/cors \
 	-p HTTP_ORIGIN=http://x.com -p HTTP_ACCESS_CONTROL_REQUEST_METHOD=PUT)
 check_contains "serves after dropping privileges" "$r" "Status: 204"
 
+# D10, behind nginx: a setuid-root program in cgi_root is refused (403,
+# the reason in the log), as suEXEC does; a copy without the bit runs,
+# as nobody. (It used to run with euid 0.)
+cat >"$H_DIR/euid.c" <<'EOF'
+#include <stdio.h>
+#include <unistd.h>
+int main(void)
+{
+	printf("Content-Type: text/plain\r\n\r\neuid=%ld\n", (long)geteuid());
+	return 0;
+}
+EOF
+if cc -o "$H_CGI/suid-euid" "$H_DIR/euid.c" 2>"$H_DIR/cc.log"; then
+	cp "$H_CGI/suid-euid" "$H_CGI/plain-euid"
+	chown root:root "$H_CGI/suid-euid" "$H_CGI/plain-euid"
+	chmod 4755 "$H_CGI/suid-euid"
+	chmod 0755 "$H_CGI/plain-euid"
+	PORT=$(free_port)
+	start_nginx ngx "$PORT" "$(h_nginx_site "$PORT" "server unix:$SOCK;")" || { finish; exit 1; }
+	r=$(h_http GET "http://127.0.0.1:$PORT/plain-euid")
+	check_contains "behind nginx: a plain program runs as nobody" "$r" "euid=$NOBODY"
+	r=$(h_http GET "http://127.0.0.1:$PORT/suid-euid")
+	check_contains "behind nginx: a setuid-root program: 403" "$r" "HTTP/1.1 403"
+	check_lacks "behind nginx: the setuid-root program did not run" "$r" "euid="
+	check_contains "the refusal's reason in the log" "$(cat "$H_DIR/priv.log")" \
+		"suid-euid: setuid or setgid ($H_CGI/suid-euid, mode 4755"
+	chmod 2755 "$H_CGI/suid-euid"
+	check_eq "behind nginx: a setgid program: 403" 403 \
+		"$(h_status GET "http://127.0.0.1:$PORT/suid-euid")"
+	chmod 0757 "$H_CGI/suid-euid"
+	check_eq "behind nginx: a world-writable program: 403" 403 \
+		"$(h_status GET "http://127.0.0.1:$PORT/suid-euid")"
+	chmod 0775 "$H_CGI"
+	check_eq "behind nginx: a program in a group-writable directory: 403" 403 \
+		"$(h_status GET "http://127.0.0.1:$PORT/plain-euid")"
+	chmod 0755 "$H_CGI"
+	check_eq "behind nginx: the directory fixed, it runs again" 200 \
+		"$(h_status GET "http://127.0.0.1:$PORT/plain-euid")"
+else
+	fail "cc builds the setuid test program" "$(cat "$H_DIR/cc.log")"
+fi
+
 # -g only: still root, so refused without --allow-root
 "$CORSGATE" serve -s "unix:$H_DIR/g.sock" -c "$H_POLICY" -g nogroup 2>"$H_DIR/g.log"
 check_eq "-g alone as root: exit 1" 1 "$?"

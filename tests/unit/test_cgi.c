@@ -208,6 +208,29 @@ static int setup(void **state)
 	       "#!/bin/sh\nprintf '<b>Security Alert!</b> The PHP CGI cannot "
 	       "be accessed directly.\\n\\n<p>more</p>\\n'\n",
 	       0755);
+	/* a valid header block of about 61 KiB: 120 lines of 512 bytes */
+	script("bighead.sh",
+	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n'\n"
+	       "i=0; while [ $i -lt 120 ]; do\n"
+	       "printf 'X-Pad-%03d: %0500d\\n' $i 0; i=$((i + 1)); done\n"
+	       "printf '\\nbody after a big block\\n'\n",
+	       0755);
+	/* suEXEC's refusals (D10): modes set explicitly, whatever the
+	 * umask */
+	static const char ok[] =
+	    "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nran\\n'\n";
+	script("group-w.sh", ok, 0775);
+	script("world-w.sh", ok, 0757);
+	script("setuid.sh", ok, 04755);
+	script("setgid.sh", ok, 02755);
+	snprintf(path, sizeof(path), "%s/gdir", root);
+	mkdir(path, 0755);
+	chmod(path, 0775);
+	script("gdir/ok.sh", ok, 0755);
+	snprintf(path, sizeof(path), "%s/wdir", root);
+	mkdir(path, 0755);
+	chmod(path, 01777); /* sticky does not make it safe */
+	script("wdir/ok.sh", ok, 0755);
 	snprintf(path, sizeof(path), "%s/sub", root);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/escape.sh", root);
@@ -225,12 +248,12 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static struct config_gateway gateway(void)
+static struct config_script gateway(void)
 {
 	static char *pass[] = {"PATH", NULL};
 	static char real[PATH_MAX];
 	static struct config_cgi_root entry;
-	struct config_gateway g;
+	struct config_script g;
 	memset(&g, 0, sizeof(g));
 	assert_non_null(realpath(root, real));
 	entry = (struct config_cgi_root){root, real, true, 2};
@@ -263,7 +286,7 @@ static bool nginx_mode;
 
 /* Runs script `name` with params and body. */
 static int run(const char *name, const char *const *params, const char *body,
-	       size_t body_len, const struct config_gateway *g,
+	       size_t body_len, const struct config_script *g,
 	       const struct cors_verdict *v, struct mem *m)
 {
 	char file[256];
@@ -332,7 +355,7 @@ static pid_t read_pid(const char *name)
 static void test_cgi_environment(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	setenv("CORSGATE_TEST_SECRET", "1", 1);
@@ -361,7 +384,7 @@ static void test_cgi_environment(void **state)
 static void test_cgi_rewrites_headers(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	assert_int_equal(run("stray.sh", get, "", 0, &g, &v, &m), 0);
@@ -382,7 +405,7 @@ static void test_cgi_rewrites_headers(void **state)
 static void test_cgi_nph_and_default_type(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	assert_int_equal(run("nph-old.sh", get, "", 0, &g, &v, &m), 0);
@@ -399,6 +422,41 @@ static void test_cgi_nph_and_default_type(void **state)
 	assert_non_null(
 	    strstr(m.out, "Content-Type: application/octet-stream\r\n"));
 	assert_non_null(strstr(logged, "no Content-Type"));
+	free(m.out);
+}
+
+/* D7: a long valid expose_headers list (about 10 KB) and a large valid
+ * script header block (about 61 KiB) together exceed the 64 KiB + 4 KiB
+ * rewrite buffer: the answer still goes out whole (the buffer grows); it
+ * used to be dropped, logged as "the client went away". */
+static void test_cgi_big_block_and_long_expose_list(void **state)
+{
+	(void)state;
+	static char expose[10 * 1024];
+	size_t n = 0;
+	for (int i = 0; n + 32 < sizeof(expose); i++)
+		n += (size_t)snprintf(expose + n, sizeof(expose) - n,
+				      "%sX-Exposed-Header-%04d", i ? ", " : "",
+				      i);
+	struct config_script g = gateway();
+	struct cors_verdict v = allowed_verdict();
+	v.headers[2] = v.headers[1];
+	v.headers[1] =
+	    (struct cors_header){"Access-Control-Expose-Headers", expose, n};
+	v.nheaders = 3;
+	struct mem m;
+	int rc = run("bighead.sh", get, "", 0, &g, &v, &m);
+	if (rc != 0 || !m.out) {
+		print_error("rc %d, answer %s, log: %s\n", rc,
+			    m.out ? "partial" : "none", logged);
+		fail();
+	}
+	assert_int_equal(strncmp(m.out, "Status: 200 OK\r\n", 16), 0);
+	assert_non_null(strstr(m.out, "X-Pad-119: "));
+	assert_non_null(strstr(m.out, "X-Exposed-Header-0000, "));
+	assert_non_null(strstr(m.out, "\r\nVary: Origin\r\n\r\n"
+				      "body after a big block\n"));
+	assert_null(strstr(logged, "went away"));
 	free(m.out);
 }
 
@@ -429,8 +487,17 @@ static void test_cgi_errors(void **state)
 	     "directly.\\n\\n<p>more</p>\\n\"; expected \"Name: value\" "
 	     "header lines"},
 	    {"../../etc/passwd", 403, "outside cgi_root"},
+	    {"group-w.sh", 403, "writable by group or others ("},
+	    {"group-w.sh", 403, "group-w.sh, mode 0775; chmod go-w it)"},
+	    {"world-w.sh", 403, "writable by group or others ("},
+	    {"setuid.sh", 403, "setuid or setgid ("},
+	    {"setuid.sh", 403, "mode 4755: corsgate runs no setuid"},
+	    {"setgid.sh", 403, "setuid or setgid ("},
+	    {"gdir/ok.sh", 403, "in a directory writable by group or others"},
+	    {"gdir/ok.sh", 403, "gdir, mode 0775; chmod go-w it)"},
+	    {"wdir/ok.sh", 403, "wdir, mode 1777"},
 	};
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -449,6 +516,10 @@ static void test_cgi_errors(void **state)
 		}
 		free(m.out);
 	}
+	/* and a safe script in a safe directory runs */
+	assert_int_equal(run("sub/../echo.sh", get, "", 0, &g, &v, &m), 0);
+	assert_non_null(strstr(m.out, "Status: 200 OK\r\n"));
+	free(m.out);
 	g.ncgi_roots = 0;
 	assert_int_equal(run("env.sh", get, "", 0, &g, &v, &m), 0);
 	assert_non_null(strstr(m.out, "Status: 500 "));
@@ -485,7 +556,7 @@ static void test_cgi_root_list_with_a_program(void **state)
 	assert_int_equal(symlink(other, link), 0);
 	assert_non_null(realpath(prog, prog_real));
 
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct config_cgi_root entries[2] = {g.cgi_roots[0],
 					     {prog, prog_real, false, 3}};
 	g.cgi_roots = entries;
@@ -541,7 +612,7 @@ static void test_cgi_root_list_with_a_program(void **state)
 static void test_cgi_body_limits(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	const char *const post[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=5",
@@ -571,7 +642,7 @@ static void test_cgi_body_limits(void **state)
 static void test_cgi_write_before_read(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	size_t n = 1024 * 1024;
@@ -593,7 +664,7 @@ static void test_cgi_write_before_read(void **state)
 static void test_cgi_timeout_kills(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	g.script_timeout = 1;
@@ -611,7 +682,7 @@ static void test_cgi_timeout_kills(void **state)
 static void test_cgi_client_gone_kills(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	char file[256];
@@ -642,7 +713,7 @@ static void test_cgi_client_gone_kills(void **state)
 static void test_cgi_stderr_modes(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	assert_int_equal(run("err.sh", get, "", 0, &g, &v, &m), 0);
@@ -668,7 +739,7 @@ static void test_cgi_no_leaks_over_many_runs(void **state)
 	static const char *const scripts[] = {"echo.sh",  "missing.sh",
 					      "early.sh", "err.sh",
 					      "stray.sh", "noexec.sh"};
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	const char *const post[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=3",
@@ -706,7 +777,7 @@ static int count_threads(void)
 static void test_cgi_answer_ends_with_output(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	char fifo[256];
@@ -805,7 +876,7 @@ static void *trickler(void *arg)
 static void test_cgi_trickled_body_does_not_hold_the_answer(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct trickle t;
 	int fds[2];
@@ -847,7 +918,7 @@ static void test_cgi_trickled_body_does_not_hold_the_answer(void **state)
 static void test_cgi_cut_short_is_reported(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	g.script_timeout = 1;
@@ -889,7 +960,7 @@ static pid_t read_pid_file(const char *name)
 static void test_cgi_every_end_is_reaped(void **state)
 {
 	(void)state;
-	struct config_gateway g = gateway();
+	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	struct mem m;
 	char fifo[256];
@@ -997,6 +1068,7 @@ int main(void)
 	    cmocka_unit_test(test_cgi_rewrites_headers),
 	    cmocka_unit_test(test_cgi_nph_and_default_type),
 	    cmocka_unit_test(test_cgi_errors),
+	    cmocka_unit_test(test_cgi_big_block_and_long_expose_list),
 	    cmocka_unit_test(test_cgi_root_list_with_a_program),
 	    cmocka_unit_test(test_cgi_body_limits),
 	    cmocka_unit_test(test_cgi_write_before_read),

@@ -232,7 +232,8 @@ static void test_cgiresp_table(void **state)
 			long w =
 			    cgiresp_write(&resp, &rw, out, sizeof(out), &added);
 			ok = w >= 0 && (size_t)w == strlen(r->out) &&
-			     memcmp(out, r->out, (size_t)w) == 0;
+			     memcmp(out, r->out, (size_t)w) == 0 &&
+			     cgiresp_write_size(&resp, &rw) == (size_t)w;
 			if (!ok)
 				print_error("row '%s': wrote\n%.*s\nwant\n%s\n",
 					    r->name, (int)(w < 0 ? 0 : w), out,
@@ -365,6 +366,13 @@ static void test_cgiresp_small_output_buffer(void **state)
 	assert_true(cgiresp_parse(in, strlen(in), false, &resp, &err) > 0);
 	assert_int_equal(cgiresp_write(&resp, &rw, out, sizeof(out), &added),
 			 -1);
+	/* the size it takes: one byte less is too small, that size fits */
+	size_t need = cgiresp_write_size(&resp, &rw);
+	char fit[256];
+	assert_true(need > sizeof(out) && need <= sizeof(fit));
+	assert_int_equal(cgiresp_write(&resp, &rw, fit, need - 1, &added), -1);
+	assert_int_equal(cgiresp_write(&resp, &rw, fit, need, &added),
+			 (long)need);
 }
 
 /* Bad output described for the log: the line at fault quoted, escaped,

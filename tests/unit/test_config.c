@@ -355,6 +355,67 @@ static void test_config_no_warning_for_loopback_http(void **state)
 	config_free(cfg);
 }
 
+/* D7: header lines near what a web server takes for a whole block: a
+ * warning at the list that makes them long, once (not again where a
+ * [path] inherits it); a short list, none. */
+static void test_config_warns_long_fixed_header_lines(void **state)
+{
+	(void)state;
+	char text[16384];
+	size_t n = (size_t)snprintf(text, sizeof(text),
+				    "[cors]\nallow_origin = https://a.com\n"
+				    "expose_headers =");
+	for (int i = 0; i < 120; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s%04d",
+				      i % 8 == 0 ? "\n " : " ",
+				      "X-Exposed-Header-", i);
+	snprintf(text + n, sizeof(text) - n,
+		 "\n[path /a]\nallow_methods = GET\n"
+		 "[path /b]\nexpose_headers = X-A\n");
+	struct config *cfg = load(text);
+	assert_non_null(cfg);
+	assert_int_equal(nerrors, 0);
+	assert_int_equal(nwarnings, 1);
+	assert_non_null(strstr(captured, ":3: expose_headers: the fixed header "
+					 "lines this policy adds take "));
+	config_free(cfg);
+	captured[0] = '\0';
+	ncaptured = 0;
+	nwarnings = 0;
+	cfg = load("[cors]\nallow_origin = https://a.com\n"
+		   "expose_headers = X-A X-B X-C\n");
+	assert_non_null(cfg);
+	assert_int_equal(nwarnings, 0);
+	config_free(cfg);
+}
+
+/* D10: a world-writable socket mode loads, with a warning. */
+static void test_config_warns_world_writable_socket_mode(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *mode;
+		int warnings;
+	} rows[] = {{"0660", 0}, {"0600", 0}, {"0770", 0}, {"0666", 1},
+		    {"0777", 1}, {"0662", 1}, {"2", 1}};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char text[64];
+		snprintf(text, sizeof(text), "[gateway]\nsocket_mode = %s\n",
+			 rows[i].mode);
+		nwarnings = 0;
+		struct config *cfg = load(text);
+		assert_non_null(cfg);
+		if (nwarnings != rows[i].warnings) {
+			print_error("socket_mode %s: %d warnings\n",
+				    rows[i].mode, nwarnings);
+			fail();
+		}
+		config_free(cfg);
+	}
+	assert_non_null(strstr(captured, ":2: socket_mode: '0666' is "
+					 "world-writable"));
+}
+
 static void test_config_warns_lowercase_method(void **state)
 {
 	(void)state;
@@ -383,8 +444,8 @@ static void test_config_defaults(void **state)
 	assert_false(p->private_network);
 	assert_int_equal(p->methods.n, 0);
 	assert_string_equal(p->methods.joined, "");
-	assert_null(cfg->gateway.cgi_roots);
-	assert_int_equal(cfg->gateway.ncgi_roots, 0);
+	assert_null(cfg->gateway.script.cgi_roots);
+	assert_int_equal(cfg->gateway.script.ncgi_roots, 0);
 	config_free(cfg);
 }
 
@@ -494,9 +555,9 @@ static void test_config_gateway(void **state)
 				  "group = www-data\nsocket_mode = 0660\n"
 				  "log_level = warn\n");
 	assert_non_null(cfg);
-	assert_int_equal(cfg->gateway.ncgi_roots, 1);
-	assert_string_equal(cfg->gateway.cgi_roots[0].given, "/tmp");
-	assert_true(cfg->gateway.cgi_roots[0].dir);
+	assert_int_equal(cfg->gateway.script.ncgi_roots, 1);
+	assert_string_equal(cfg->gateway.script.cgi_roots[0].given, "/tmp");
+	assert_true(cfg->gateway.script.cgi_roots[0].dir);
 	assert_string_equal(cfg->gateway.listen, "tcp:[::1]:9000");
 	assert_int_equal(cfg->gateway.workers, 4);
 	assert_int_equal(cfg->gateway.threads, 16);
@@ -520,7 +581,7 @@ static void test_config_cgi_root_list(void **state)
 				  "cgi_root = /usr/bin/env\n"
 				  "    /tmp/\n");
 	assert_non_null(cfg);
-	const struct config_gateway *g = &cfg->gateway;
+	const struct config_script *g = &cfg->gateway.script;
 	assert_int_equal(g->ncgi_roots, 3);
 	assert_string_equal(g->cgi_roots[0].given, "/tmp");
 	assert_string_equal(g->cgi_roots[0].real, tmp);
@@ -558,8 +619,9 @@ static void test_config_cgi_root_list(void **state)
 	/* "/" allows everything but itself */
 	cfg = load("[gateway]\ncgi_root = /\n");
 	assert_non_null(cfg);
-	assert_non_null(config_cgi_root_match(&cfg->gateway, "/usr/bin/env"));
-	assert_null(config_cgi_root_match(&cfg->gateway, "/"));
+	assert_non_null(
+	    config_cgi_root_match(&cfg->gateway.script, "/usr/bin/env"));
+	assert_null(config_cgi_root_match(&cfg->gateway.script, "/"));
 	config_free(cfg);
 }
 
@@ -572,7 +634,7 @@ static void test_config_gateway_script_settings(void **state)
 				  "charset=utf-8\nscript_stderr = log\n"
 				  "script_timeout = 5\n");
 	assert_non_null(cfg);
-	const struct config_gateway *g = &cfg->gateway;
+	const struct config_script *g = &cfg->gateway.script;
 	assert_int_equal(g->npass_env, 3);
 	assert_string_equal(g->pass_env[0], "PATH");
 	assert_string_equal(g->pass_env[1], "LANG");
@@ -587,7 +649,7 @@ static void test_config_gateway_script_settings(void **state)
 	/* defaults */
 	cfg = load("[cors]\n");
 	assert_non_null(cfg);
-	g = &cfg->gateway;
+	g = &cfg->gateway.script;
 	assert_int_equal(g->npass_env, 1);
 	assert_string_equal(g->pass_env[0], "PATH");
 	assert_int_equal(g->max_body, 10 * 1024 * 1024);
@@ -597,7 +659,7 @@ static void test_config_gateway_script_settings(void **state)
 	assert_int_equal(g->script_timeout, 60);
 	config_free(cfg);
 	cfg = load("[gateway]\nmax_body = 0\n");
-	assert_int_equal(cfg->gateway.max_body, 0);
+	assert_int_equal(cfg->gateway.script.max_body, 0);
 	config_free(cfg);
 }
 
@@ -647,6 +709,8 @@ int main(void)
 	    T(test_config_long_line_is_not_split),
 	    T(test_config_warns_http_origin_with_credentials),
 	    T(test_config_no_warning_for_loopback_http),
+	    T(test_config_warns_long_fixed_header_lines),
+	    T(test_config_warns_world_writable_socket_mode),
 	    T(test_config_warns_lowercase_method),
 	    T(test_config_defaults),
 	    T(test_config_lists_repeat_and_join),

@@ -451,111 +451,6 @@ static void test_hdrlist_safelisted_method(void **state)
 
 #define ADDS(...) ((const char *const[]){__VA_ARGS__})
 
-struct vary_row {
-	const char *existing; /* NULL: absent */
-	const char *const *add;
-	size_t nadd;
-	size_t outsz;
-	const char *want; /* NULL: -1 */
-};
-
-static const struct vary_row vary_rows[] = {
-    {NULL, ADDS("Origin"), 1, 64, "Origin"},
-    {"", ADDS("Origin"), 1, 64, "Origin"},
-    {"  ", ADDS("Origin"), 1, 64, "Origin"},
-    {"Accept-Encoding", ADDS("Origin"), 1, 64, "Accept-Encoding, Origin"},
-    {"origin", ADDS("Origin"), 1, 64, "origin"},
-    {"ORIGIN, Accept", ADDS("Origin"), 1, 64, "ORIGIN, Accept"},
-    {"Accept,origin", ADDS("Origin"), 1, 64, "Accept, origin"},
-    {" ,Accept ,\t, Cookie ,", ADDS("Origin"), 1, 64, "Accept, Cookie, Origin"},
-    {"Accept",
-     ADDS("Origin", "Access-Control-Request-Method",
-	  "Access-Control-Request-Headers"),
-     3, 128,
-     "Accept, Origin, Access-Control-Request-Method, "
-     "Access-Control-Request-Headers"},
-    {"Accept", ADDS("Origin", "origin", "ORIGIN"), 3, 64, "Accept, Origin"},
-    {"a, A", ADDS("a"), 1, 64, "a, A"},
-    {"*", ADDS("Origin"), 1, 64, "*"},
-    {"Accept, *", ADDS("Origin"), 1, 64, "*"},
-    {" * ", ADDS("Origin"), 1, 64, "*"},
-    {"Accept", ADDS("*"), 1, 64, "*"},
-    {"Accept", ADDS("Origin", "*"), 2, 2, "*"},
-    {"Accept", ADDS("Origin"), 0, 64, "Accept"},
-    {NULL, ADDS("Origin"), 0, 64, ""},
-    {NULL, ADDS("Origin"), 0, 1, ""},
-    {"Accept-Encoding", ADDS("Origin"), 1, 24, "Accept-Encoding, Origin"},
-    {"Accept-Encoding", ADDS("Origin"), 1, 23, NULL},
-    {"Accept-Encoding", ADDS("Origin"), 1, 16, NULL},
-    {NULL, ADDS("Origin"), 1, 7, "Origin"},
-    {NULL, ADDS("Origin"), 1, 6, NULL},
-    {NULL, ADDS("Origin"), 1, 0, NULL},
-    {"*", ADDS("Origin"), 1, 1, NULL},
-    {"Accept Encoding", ADDS("Origin"), 1, 64, NULL},
-    {"Accept, (x)", ADDS("Origin"), 1, 64, NULL},
-    {"Accept\r\nSet-Cookie: x=1", ADDS("Origin"), 1, 64, NULL},
-    {"Accept", ADDS("Bad Name"), 1, 64, NULL},
-    {"Accept", ADDS(""), 1, 64, NULL},
-    {"Accept", ADDS("Origin\r\nX: y"), 1, 64, NULL},
-};
-
-static int check_vary_row(size_t i, const struct vary_row *r)
-{
-	char out[256];
-	long got;
-
-	assert_true(r->outsz <= sizeof(out));
-	memset(out, 'Z', sizeof(out));
-	got = hdrlist_vary_merge(r->existing,
-				 r->existing ? strlen(r->existing) : 0, r->add,
-				 r->nadd, out, r->outsz);
-	if (!r->want && got == -1)
-		return 0;
-	if (r->want && got >= 0 && (size_t)got == strlen(r->want) &&
-	    strcmp(out, r->want) == 0 && (size_t)got < r->outsz)
-		return 0;
-	print_error("row %zu \"%s\" size %zu: got %ld \"%.*s\", want \"%s\"\n",
-		    i, r->existing ? r->existing : "(none)", r->outsz, got,
-		    got > 0 ? (int)got : 0, out, r->want ? r->want : "-1");
-	return 1;
-}
-
-static void test_hdrlist_vary_merge_table(void **state)
-{
-	int bad = 0;
-
-	(void)state;
-	for (size_t i = 0; i < NROWS(vary_rows); i++)
-		bad += check_vary_row(i, &vary_rows[i]);
-	assert_int_equal(bad, 0);
-}
-
-/* An existing Vary over the list limits is refused, not truncated. */
-static void test_hdrlist_vary_merge_limits(void **state)
-{
-	static const char *const origin[] = {"Origin"};
-	char *big = malloc(HDRLIST_MAX_BYTES + 2);
-	char out[64];
-
-	(void)state;
-	assert_non_null(big);
-	memset(big, 'a', HDRLIST_MAX_BYTES + 1);
-	big[HDRLIST_MAX_BYTES + 1] = '\0';
-	assert_int_equal(hdrlist_vary_merge(big, HDRLIST_MAX_BYTES + 1, origin,
-					    1, out, sizeof(out)),
-			 -1);
-	memset(big, ',', HDRLIST_MAX_BYTES);
-	assert_int_equal(hdrlist_vary_merge(big, HDRLIST_MAX_BYTES, origin, 1,
-					    out, sizeof(out)),
-			 -1);
-	memset(big, ',', HDRLIST_MAX_ELEMENTS - 1);
-	assert_int_equal(hdrlist_vary_merge(big, HDRLIST_MAX_ELEMENTS - 1,
-					    origin, 1, out, sizeof(out)),
-			 6);
-	assert_string_equal(out, "Origin");
-	free(big);
-}
-
 static void test_hdrlist_strerror(void **state)
 {
 	static const struct {
@@ -593,8 +488,6 @@ int main(void)
 	    cmocka_unit_test(test_hdrlist_forbidden_response),
 	    cmocka_unit_test(test_hdrlist_forbidden_method),
 	    cmocka_unit_test(test_hdrlist_safelisted_method),
-	    cmocka_unit_test(test_hdrlist_vary_merge_table),
-	    cmocka_unit_test(test_hdrlist_vary_merge_limits),
 	    cmocka_unit_test(test_hdrlist_strerror),
 	};
 
