@@ -11,8 +11,9 @@
  * that inherits it, then retire the old generation (SIGUSR1): it stops
  * accepting, finishes what it has in flight, and passes each kept-alive
  * connection, between two requests, to the new generation over a
- * datagram socket pair (SCM_RIGHTS) - closing it would race with the web
- * server sending on it. SIGCHLD: reap.
+ * seqpacket socket pair (SCM_RIGHTS; a datagram pair queues only
+ * net.unix.max_dgram_qlen, often 10, messages) - closing it would race with the
+ * web server sending on it. SIGCHLD: reap.
  */
 #include "master.h"
 
@@ -551,7 +552,7 @@ int master_serve(const struct master_opts *opts)
 		goto fail;
 	m.ws.listen_fd = lst.fd;
 	int hand[2];
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, hand) == 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hand) == 0) {
 		m.ws.hand_tx = hand[0];
 		m.ws.hand_rx = hand[1];
 		/* a receiver never waits on it: poll(2) first */

@@ -275,6 +275,14 @@ int park_add(struct park *p, int fd, int64_t deadline, size_t bytes)
 	return rc;
 }
 
+size_t park_pending(struct park *p)
+{
+	pthread_mutex_lock(&p->lock);
+	size_t n = p->nparked + p->qlen;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
 int park_take(struct park *p)
 {
 	uint64_t one;

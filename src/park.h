@@ -41,12 +41,17 @@ int park_ready_fd(const struct park *p);
  * (logged; fd is still the caller's). */
 int park_add(struct park *p, int fd, int64_t deadline, size_t bytes);
 
+/* Connections parked or queued: those a stopping worker still serves
+ * once their records are whole (or drops at their deadline). */
+size_t park_pending(struct park *p);
+
 /* A connection whose first records are whole and sound, for the caller
  * to serve; -1 when none is ready. */
 int park_take(struct park *p);
 
 /* Stops the thread and closes every connection still parked or queued
- * (they carried no whole request). NULL is accepted. */
+ * (none when the worker waited for park_pending() to reach 0). NULL is
+ * accepted. */
 void park_close(struct park *p);
 
 #endif

@@ -85,6 +85,11 @@
  * headers and padding. A request whose params end beyond it is refused. */
 #define PREAMBLE_MAX (REQUEST_PARAMS_MAX + (size_t)32 * 1024)
 
+/* Looks, 1 ms apart, at a new connection waiting while every thread of
+ * this worker is taken, before an idle kept-alive connection gives way
+ * to it: another worker with a free thread takes it meanwhile. */
+#define YIELD_LOOKS 5
+
 struct worker {
 	const struct worker_settings *set;
 	const struct config *cfg;
@@ -352,6 +357,7 @@ static enum wait_result wait_request(struct conn *c, int fd, struct wait *wt,
 	    wt->may_park && wt->first ? now_ms() + PARK_AFTER_MS : INT64_MAX;
 	size_t last = 0;
 	bool added = false, closed = false;
+	int pending_seen = 0; /* looks that saw a connection wait */
 	enum wait_result res = WAIT_BAD;
 
 	for (;;) {
@@ -464,11 +470,16 @@ static enum wait_result wait_request(struct conn *c, int fd, struct wait *wt,
 				break;
 			}
 			if (p[2].revents) {
-				if (atomic_load(&w->acceptors) == 0) {
+				/* another worker may take it: give way only
+				 * when it still waits a few looks later */
+				if (atomic_load(&w->acceptors) == 0 &&
+				    ++pending_seen > YIELD_LOOKS) {
 					res = WAIT_YIELD;
 					break;
 				}
 				sleep_ms(1); /* an acceptor is on it */
+			} else {
+				pending_seen = 0;
 			}
 		} else {
 			/* part of a request: wait for more, or the close */
@@ -538,8 +549,15 @@ static int hand_over(const struct worker *w, int fd)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(w->set->hand_tx, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		return -1;
+	while (sendmsg(w->set->hand_tx, &m, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		/* the new generation takes them as it can: a full queue is
+		 * waited for, at most a second */
+		struct pollfd p = {w->set->hand_tx, POLLOUT, 0};
+		if ((errno != EAGAIN && errno != EWOULDBLOCK &&
+		     errno != EINTR) ||
+		    poll(&p, 1, 1000) <= 0)
+			return -1;
+	}
 	close(fd);
 	return 0;
 }
@@ -659,15 +677,21 @@ static int accept_conn(struct worker *w, enum conn_from *from)
 	*from = FROM_ACCEPT;
 	atomic_fetch_add(&w->acceptors, 1);
 	pthread_mutex_lock(&w->accept_lock);
-	while (!atomic_load(&w->stopping)) {
+	for (;;) {
+		/* a stopping worker accepts nothing new, but serves the
+		 * connections of its waiting room as they become whole (or
+		 * expire): their requests have begun */
+		bool stop = atomic_load(&w->stopping);
+		if (stop && (w->park == NULL || park_pending(w->park) == 0))
+			break;
 		struct pollfd p[4] = {
-		    {w->set->listen_fd, POLLIN, 0},
-		    {w->wake[0], POLLIN, 0},
+		    {stop ? -1 : w->set->listen_fd, POLLIN, 0},
+		    {stop ? -1 : w->wake[0], POLLIN, 0},
 		    {w->park ? park_ready_fd(w->park) : -1, POLLIN, 0},
-		    {w->set->hand_rx, POLLIN, 0}};
+		    {stop ? -1 : w->set->hand_rx, POLLIN, 0}};
 		int e;
 
-		if (poll(p, 4, -1) < 0) {
+		if (poll(p, 4, stop ? 100 : -1) < 0) {
 			if (errno != EINTR) {
 				log_error("poll: %s", strerror(errno));
 				sleep_ms(100);
@@ -675,7 +699,7 @@ static int accept_conn(struct worker *w, enum conn_from *from)
 			continue;
 		}
 		if (p[1].revents)
-			break;
+			continue; /* the worker stops: looked at above */
 		if (p[2].revents) {
 			fd = park_take(w->park);
 			if (fd >= 0) {

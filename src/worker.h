@@ -37,7 +37,7 @@ struct worker_settings {
 	uid_t uid;
 	gid_t gid;
 	/* Kept-alive connections pass from a retiring generation to the
-	 * current one over one datagram socket pair the master made at
+	 * current one over one seqpacket socket pair the master made at
 	 * start: a retiring worker sends on hand_tx, the others receive on
 	 * hand_rx. -1: none, they are closed. */
 	int hand_tx, hand_rx;

@@ -44,6 +44,7 @@ echo slow end
 EOF
 h_script inflight.sh <<'EOF'
 #!/bin/sh
+: >"$MARKS/inflight.$QUERY_STRING"
 sleep 1
 printf 'Content-Type: text/plain\r\n\r\nin flight %s\n' "$QUERY_STRING"
 EOF
@@ -256,7 +257,8 @@ for i in 1 2 3 4; do
 		>"$H_DIR/term.$i" 2>&1 &
 	eval "tp$i=\$!"
 done
-sleep 0.4
+# the four scripts run (each leaves a mark), then SIGTERM
+wait_for 10 '[ "$(ls "$MARKS" | grep -c "^inflight\.")" -eq 4 ]'
 kill -TERM "$S"
 for i in 1 2 3 4; do
 	eval "wait \$tp$i"
@@ -308,6 +310,7 @@ PY
 	wait "$d1" 2>/dev/null
 
 	# D6: under ulimit -n 64, 100 connections of CGI requests: no 502
+	# (4 threads serve them: a request may wait seconds, hence --timeout)
 	PL=$(free_port)
 	PN=$(free_port)
 	sh -c 'ulimit -n 64; exec "$0" serve -s "$1" -c "$2" -w 1 --allow-root' \
@@ -317,7 +320,7 @@ PY
 	if wait_for 10 "h_ready tcp:127.0.0.1:$PL"; then
 		pass "D6: starts under ulimit -n 64"
 		start_nginx lowfd "$PN" "$(h_nginx_site "$PN" "server 127.0.0.1:$PL;")" &&
-			wrk -t2 -c100 -d3s "http://127.0.0.1:$PN/ready" >"$H_DIR/wrk.lowfd" 2>&1
+			wrk -t2 -c100 -d3s --timeout 10s "http://127.0.0.1:$PN/ready" >"$H_DIR/wrk.lowfd" 2>&1
 		wrk_ok "D6: 100 connections under ulimit -n 64" "$H_DIR/wrk.lowfd"
 	else
 		fail "D6: starts under ulimit -n 64" "$(tail -n 5 "$H_DIR/lowfd.log")"

@@ -84,6 +84,45 @@ check_eq "reload: no worker of the old generation left" "" \
 check_contains "reload: logged as a generation" "$(cat "$H_DIR/r.log")" \
 	"generation 2"
 
+# ---- a request whose records have begun is served across the reload ----
+# (its connection waits in the worker's waiting room meanwhile)
+mkfifo "$H_DIR/go"
+python3 - "$SOCK" "$H_DIR/go" >"$H_DIR/half.out" 2>&1 <<'PY' &
+import socket, struct, sys
+def rec(t, c=b""):
+    pad = (8 - len(c) % 8) % 8
+    return struct.pack(">BBHHBB", 1, t, 1, len(c), pad, 0) + c + b"\0" * pad
+def nv(k, v):
+    return bytes([len(k), len(v)]) + k + v
+p = (nv(b"REQUEST_METHOD", b"OPTIONS") + nv(b"SCRIPT_NAME", b"/cors-v") +
+     nv(b"HTTP_ORIGIN", b"http://x.com") +
+     nv(b"HTTP_ACCESS_CONTROL_REQUEST_METHOD", b"PUT"))
+msg = rec(1, struct.pack(">HB5x", 1, 0)) + rec(4, p) + rec(4) + rec(5)
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(msg[:20])
+print("half", flush=True)
+open(sys.argv[2]).read()
+s.sendall(msg[20:])
+out = b""
+s.settimeout(10)
+while b"Status:" not in out or b"\r\n\r\n" not in out:
+    d = s.recv(65536)
+    if not d:
+        break
+    out += d
+print(out.decode("latin-1").replace("\r", ""))
+PY
+HP=$!
+wait_for 5 "grep -q half '$H_DIR/half.out'"
+gens=$(grep -c "policy reloaded: generation" "$H_DIR/r.log")
+kill -HUP "$M"
+wait_for 5 '[ "$(grep -c "policy reloaded: generation" "$H_DIR/r.log")" -gt "$gens" ]'
+echo go >"$H_DIR/go"
+wait "$HP"
+check_contains "a request begun before a reload is answered after it" \
+	"$(cat "$H_DIR/half.out")" "Status: 204"
+
 # ---- an edit racing a reload: wholly in or wholly out ----
 split=0
 r=0
