@@ -462,7 +462,7 @@ enum stats_format stats_format_from_query(const char *q)
 
 	if (q == NULL)
 		return STATS_TEXT;
-	n = strcspn(q, "&");
+	n = strcspn(q, "&="); /* "openmetrics=" too: Prometheus' params */
 	if (n == 4 && memcmp(q, "json", 4) == 0)
 		return STATS_JSON;
 	if (n == 11 && memcmp(q, "openmetrics", 11) == 0)

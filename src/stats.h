@@ -97,8 +97,8 @@ enum stats_format {
 const char *stats_content_type(enum stats_format f);
 
 /* The format a status request's QUERY_STRING asks for: "json",
- * "openmetrics" (its first '&'-separated element), else STATS_TEXT. q may
- * be NULL. Pure. */
+ * "openmetrics" (the name of its first '&'-separated element, with or
+ * without "=value"), else STATS_TEXT. q may be NULL. Pure. */
 enum stats_format stats_format_from_query(const char *q);
 
 /* Maps the shared region and records the start time. The master calls it

@@ -313,6 +313,9 @@ static void test_stats_query(void **state)
 	assert_int_equal(stats_format_from_query("json&full"), STATS_JSON);
 	assert_int_equal(stats_format_from_query("openmetrics"),
 			 STATS_OPENMETRICS);
+	assert_int_equal(stats_format_from_query("openmetrics="),
+			 STATS_OPENMETRICS);
+	assert_int_equal(stats_format_from_query("json=1&x"), STATS_JSON);
 	assert_int_equal(stats_format_from_query("jsonx"), STATS_TEXT);
 	assert_int_equal(stats_format_from_query("openmetric"), STATS_TEXT);
 }
