@@ -11,7 +11,8 @@
 static const struct {
 	const char *text;
 	int status;
-	enum stats_counter script; /* a script's failure; 0: none */
+	enum stats_counter script; /* a script's failure; 0 (STATS_REQUESTS,
+				     never one): none */
 } fails[] = {
     [GATEWAY_F_NO_METHOD] = {"no REQUEST_METHOD", 400},
     [GATEWAY_F_NUL_PARAM] = {"a NUL byte in a param", 400},
