@@ -55,6 +55,8 @@
 #include "gateway.h"
 #include "cgiresp.h"
 #include "log.h"
+#include "report.h"
+#include "stats.h"
 
 extern char **environ;
 
@@ -136,7 +138,7 @@ static int out_flush(const struct request *r)
 
 static bool applies(const struct cors_verdict *v)
 {
-	return v->kind != CORS_DISABLED;
+	return cors_enforced(v);
 }
 
 static int answer(const struct request *r, const struct cors_verdict *v,
@@ -583,8 +585,11 @@ static bool reapee_reap(struct reapee *e)
 	pid_t w = waitpid(e->pid, &status, WNOHANG);
 	if (w == 0 || (w < 0 && errno == EINTR))
 		return false;
-	if (w == e->pid && WIFSIGNALED(status) && e->stage == RS_RUNNING)
+	stats_gauge(STATS_G_SCRIPTS, -1);
+	if (w == e->pid && WIFSIGNALED(status) && e->stage == RS_RUNNING) {
+		stats_add(STATS_SCRIPT_FAIL_KILLED);
 		log_warn("%s: killed by signal %d", e->name, WTERMSIG(status));
+	}
 	if (e->stage != RS_RUNNING)
 		kill(-e->pid, SIGKILL); /* whatever of its group is left */
 	return true;
@@ -874,6 +879,7 @@ static void let_go(struct run *run, enum reap_stage stage, long timeout_s)
 		log_error("%s: no reaper thread: waiting for it here",
 			  run->name);
 		reap_here(run->pid, (int)timeout_s, stage != RS_RUNNING);
+		stats_gauge(STATS_G_SCRIPTS, -1);
 	}
 	run->pid = -1;
 }
@@ -907,9 +913,12 @@ static void check_exit(struct run *run)
 	pid_t w = waitpid(run->pid, &status, WNOHANG);
 	if (w == 0 || (w < 0 && errno == EINTR))
 		return;
-	if (w == run->pid && WIFSIGNALED(status))
+	if (w == run->pid && WIFSIGNALED(status)) {
+		stats_add(STATS_SCRIPT_FAIL_KILLED);
 		log_warn("%s: killed by signal %d", run->name,
 			 WTERMSIG(status));
+	}
+	stats_gauge(STATS_G_SCRIPTS, -1);
 	run->pid = -1;
 	close_fd(&run->pidfd);
 }
@@ -1125,6 +1134,32 @@ static void feed(struct run *run)
 
 /* ---- output ----------------------------------------------------------- */
 
+/* Report-only: compares the policy's verdict with the script's answer,
+ * logs a disagreement at info (an agreement at debug) and counts it. */
+static void report(const struct run *run)
+{
+	const struct cors_verdict *v = run->v;
+	const struct request *r = run->r;
+	struct report_result res;
+	char line[1536];
+
+	if (v->kind == CORS_NOT_CORS || v->kind == CORS_DISABLED ||
+	    cors_enforced(v))
+		return;
+	bool cred = request_param(r, "HTTP_COOKIE") != NULL ||
+		    request_param(r, "HTTP_AUTHORIZATION") != NULL;
+	bool differ = report_compare(&run->resp, v, &r->cors, cred, &res);
+	stats_report(res.policy_allows, res.script_allows);
+	if (log_get_level() < (differ ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG))
+		return;
+	report_format(&res, v, &r->cors, r->path, r->path_len, line,
+		      sizeof(line));
+	if (differ)
+		log_info("%s", line);
+	else
+		log_debug("%s", line);
+}
+
 /* Sends the rewritten header block, then what followed it. The block is
  * written into wbuf when it fits, else into a buffer of its own size (the
  * script's block is bounded, but the headers added - a long
@@ -1165,6 +1200,8 @@ static int send_headers(struct run *run)
 	if (added)
 		log_warn("%s: no Content-Type: sent %s", run->name,
 			 run->g->default_content_type);
+	report(run);
+	stats_response(run->resp.status);
 	int rc = out_write(run->r, buf, (size_t)n);
 	free(big);
 	if (rc < 0)
@@ -1489,6 +1526,8 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 		rc = answer(r, v, GATEWAY_F_SPAWN, NULL);
 		goto out;
 	}
+	stats_add(STATS_SCRIPT_RUNS);
+	stats_gauge(STATS_G_SCRIPTS, 1);
 	switch (pump(&run)) {
 	case RUN_DONE:
 		rc = CGI_OK;
@@ -1500,6 +1539,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 		log_error("%s: the answer was cut short: the web server is "
 			  "told it is incomplete",
 			  run.name);
+		stats_add(STATS_SCRIPT_FAIL_CUT);
 		rc = CGI_ABORT;
 		break;
 	case RUN_BAD:

@@ -44,6 +44,7 @@ enum key {
 	K_BLOCK,
 	K_PNA,
 	K_ENABLED,
+	K_MODE,
 	K_COUNT
 };
 
@@ -51,7 +52,7 @@ static const char *const key_names[K_COUNT] = {
     "allow_origin",	     "allow_methods",	  "allow_headers",
     "expose_headers",	     "allow_credentials", "max_age",
     "preflight_status",	     "deny_status",	  "block_disallowed",
-    "allow_private_network", "enabled",
+    "allow_private_network", "enabled",		  "mode",
 };
 
 enum gkey {
@@ -69,6 +70,7 @@ enum gkey {
 	G_SCRIPT_STDERR,
 	G_SCRIPT_TIMEOUT,
 	G_REQUEST_TIMEOUT,
+	G_STATUS_PATH,
 	G_COUNT
 };
 
@@ -87,6 +89,7 @@ static const char *const gkey_names[G_COUNT] = {
     "script_stderr",
     "script_timeout",
     "request_timeout",
+    "status_path",
 };
 
 /* A list being collected: grows while parsing. */
@@ -107,6 +110,7 @@ struct build {
 	char http_origin[80]; /* the first plain-http origin, for the warning */
 	struct vec methods, headers, expose;
 	bool credentials, block, pna, enabled;
+	enum policy_mode mode;
 	long max_age;
 	int preflight_status, deny_status;
 };
@@ -650,6 +654,15 @@ static void cors_key(struct parser *p, const char *name, const char *value)
 			perr(p, p->lineno, name, "'%s': expected 200 or 204",
 			     value);
 		break;
+	case K_MODE:
+		if (strcmp(value, "enforce") == 0)
+			b->mode = POLICY_ENFORCE;
+		else if (strcmp(value, "report-only") == 0)
+			b->mode = POLICY_REPORT_ONLY;
+		else
+			perr(p, p->lineno, name,
+			     "'%s': expected enforce or report-only", value);
+		break;
 	case K_DENY_STATUS:
 		if (parse_long(value, 200, 599, &n) < 0)
 			perr(p, p->lineno, name,
@@ -944,6 +957,16 @@ static void gateway_key(struct parser *p, const char *name, const char *value)
 		else
 			g->script.request_timeout = n;
 		return;
+	case G_STATUS_PATH:
+		if (value[0] != '/' || strpbrk(value, "?#*") != NULL) {
+			perr(p, p->lineno, name,
+			     "'%s': expected a path starting with / (no ?, # "
+			     "or *), such as /corsgate-status",
+			     value);
+			return;
+		}
+		str = &g->status_path;
+		break;
 	default: /* G_LOG_LEVEL */
 		if (log_level_parse(value, &g->log_level) < 0)
 			perr(p, p->lineno, name,
@@ -1028,6 +1051,7 @@ static void set_lines(const struct build *b, struct policy_lines *l)
 	l->credentials =
 	    b->set[K_CREDENTIALS] ? b->set[K_CREDENTIALS] : l->credentials;
 	l->enabled = b->set[K_ENABLED] ? b->set[K_ENABLED] : l->enabled;
+	l->mode = b->set[K_MODE] ? b->set[K_MODE] : l->mode;
 }
 
 /* Fills pol from b, taking from def what b does not set. b == def for the
@@ -1069,6 +1093,8 @@ static int policy_freeze(struct build *b, const struct cors_policy *def,
 		pol->private_network = b->pna;
 	if (!def || b->set[K_ENABLED])
 		pol->enabled = b->enabled;
+	if (!def || b->set[K_MODE])
+		pol->mode = b->mode;
 	if (pol->max_age >= 0)
 		snprintf(pol->max_age_value, sizeof(pol->max_age_value), "%ld",
 			 pol->max_age);
@@ -1201,6 +1227,7 @@ static void gateway_free_run(struct config_gateway *g)
 		free(g->script.pass_env[i]);
 	free(g->script.pass_env);
 	free(g->script.default_content_type);
+	free(g->status_path);
 }
 
 void config_free(struct config *cfg)

@@ -70,6 +70,9 @@ struct config_gateway {
 	enum log_level log_level;
 	bool log_level_set;
 	struct config_script script; /* running scripts */
+	/* The status page's policy path (matched as a [path] is, exactly);
+	 * NULL: no status page. */
+	char *status_path;
 };
 
 #define CONFIG_REQUEST_TIMEOUT 600

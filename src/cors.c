@@ -245,6 +245,12 @@ bool cors_allowed(const struct cors_verdict *v)
 	       v->kind != CORS_ACTUAL_REFUSED;
 }
 
+bool cors_enforced(const struct cors_verdict *v)
+{
+	return v->kind != CORS_DISABLED &&
+	       (v->policy == NULL || v->policy->mode == POLICY_ENFORCE);
+}
+
 /* At most this much of a request's value goes into a reason. */
 #define DETAIL_MAX 256
 

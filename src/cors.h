@@ -88,6 +88,11 @@ void cors_decide(const struct cors_policy *policy,
  * as allowed: nothing was refused). */
 bool cors_allowed(const struct cors_verdict *v);
 
+/* Whether corsgate acts on the verdict: false for CORS_DISABLED and for a
+ * policy in report-only mode, where the script's answer passes untouched
+ * (the verdict is then only compared with it, see report.h). */
+bool cors_enforced(const struct cors_verdict *v);
+
 /* Formats the one-line reason ("allowed: origin matches PATTERN",
  * "refused: method PATCH not in allow_methods")
  * into buf[0..size), NUL-terminated, truncated if needed.

@@ -1114,6 +1114,13 @@ enum explain_outcome explain_run(const struct config *cfg,
 	section_name(cfg, r.pol, sec, sizeof(sec));
 	say(out, "   policy path %s -> %s (%s:%d)\n", path, sec, cfg->file,
 	    r.pol->lines.section);
+	if (r.pol->enabled && r.pol->mode == POLICY_REPORT_ONLY)
+		say(out,
+		    "   mode report-only (%s:%d): corsgate changes nothing - "
+		    "the script answers every request, preflights included, "
+		    "untouched; below is what mode = enforce would do, which "
+		    "corsgate compares with the script's answer and logs\n",
+		    cfg->file, r.pol->lines.mode);
 	if (!r.origin) {
 		say(out, "   no Origin header: the browser sent this as a "
 			 "same-origin request or a navigation, and CORS does "

@@ -5,29 +5,39 @@
 #include <string.h>
 
 #include "log.h"
+#include "stats.h"
 
 /* The one table from a failure to what the client gets. */
 static const struct {
-	int status;
 	const char *text;
+	int status;
+	enum stats_counter script; /* a script's failure; 0 (STATS_REQUESTS,
+				     never one): none */
 } fails[] = {
-    [GATEWAY_F_NO_METHOD] = {400, "no REQUEST_METHOD"},
-    [GATEWAY_F_NUL_PARAM] = {400, "a NUL byte in a param"},
-    [GATEWAY_F_BAD_LENGTH] = {400, "bad Content-Length"},
-    [GATEWAY_F_FORBIDDEN] = {403, "the script may not be run"},
-    [GATEWAY_F_NOT_FOUND] = {404, "no such script"},
-    [GATEWAY_F_BODY_TOO_BIG] = {413, "request body over max_body"},
-    [GATEWAY_F_PARAMS_TOO_BIG] = {431, "params block too large"},
-    [GATEWAY_F_NO_MEMORY] = {500, "out of memory"},
-    [GATEWAY_F_NO_POLICY] = {500, "policy not loaded"},
-    [GATEWAY_F_NO_CGI_ROOT] = {500, "no cgi_root"},
-    [GATEWAY_F_NO_SCRIPT] = {500, "no script named by the web server"},
-    [GATEWAY_F_NOT_ACTION] = {500, "corsgate is not set up as an Action "
-				   "handler"},
-    [GATEWAY_F_SPAWN] = {502, "the script cannot be run"},
-    [GATEWAY_F_BAD_OUTPUT] = {502, "bad output from the script"},
-    [GATEWAY_F_EARLY_END] = {502, "the script ended before its headers"},
-    [GATEWAY_F_TIMEOUT] = {504, "the script timed out"},
+    [GATEWAY_F_NO_METHOD] = {"no REQUEST_METHOD", 400},
+    [GATEWAY_F_NUL_PARAM] = {"a NUL byte in a param", 400},
+    [GATEWAY_F_BAD_LENGTH] = {"bad Content-Length", 400},
+    [GATEWAY_F_FORBIDDEN] = {"the script may not be run", 403},
+    [GATEWAY_F_NOT_FOUND] = {"no such script", 404},
+    [GATEWAY_F_BODY_TOO_BIG] = {"request body over max_body", 413},
+    [GATEWAY_F_PARAMS_TOO_BIG] = {"params block too large", 431},
+    [GATEWAY_F_NO_MEMORY] = {"out of memory", 500},
+    [GATEWAY_F_NO_POLICY] = {"policy not loaded", 500},
+    [GATEWAY_F_NO_CGI_ROOT] = {"no cgi_root", 500},
+    [GATEWAY_F_NO_SCRIPT] = {"no script named by the web server", 500},
+    [GATEWAY_F_NOT_ACTION] = {"corsgate is not set up as an Action "
+				   "handler", 500},
+    [GATEWAY_F_SPAWN] = {"the script cannot be run", 502,
+			 STATS_SCRIPT_FAIL_SPAWN},
+    [GATEWAY_F_BAD_OUTPUT] = {"bad output from the script", 502,
+			      STATS_SCRIPT_FAIL_BAD_OUTPUT},
+    [GATEWAY_F_EARLY_END] = {"the script ended before its headers", 502,
+			     STATS_SCRIPT_FAIL_EARLY_END},
+    [GATEWAY_F_TIMEOUT] = {"the script timed out", 504,
+			   STATS_SCRIPT_FAIL_TIMEOUT},
+    [GATEWAY_F_NO_STATS] = {"no status page in CGI mode: each request "
+				 "is its own process, there are no shared "
+				 "counters", 501},
 };
 
 int gateway_fail_status(enum gateway_fail f)
@@ -41,6 +51,8 @@ int gateway_fail(const struct request *r, const struct cors_verdict *v,
 {
 	if ((size_t)f >= sizeof(fails) / sizeof(fails[0]))
 		f = GATEWAY_F_NO_MEMORY;
+	if (fails[f].script != 0)
+		stats_add(fails[f].script);
 	return request_answer_error(r, v, fails[f].status,
 				    msg ? msg : fails[f].text);
 }
@@ -108,6 +120,41 @@ static int run_script(const struct request *r, const struct cors_verdict *v,
 	return rc;
 }
 
+/* The status page, in the format the query asks for. */
+static int status_page(const struct request *r, const struct gateway_front *f)
+{
+	struct stats_snapshot s;
+	char page[8192], *big = NULL;
+	enum stats_format fmt =
+	    stats_format_from_query(request_param(r, "QUERY_STRING"));
+	int rc;
+
+	if (f->drain && drain_body(r) < 0)
+		return -1;
+	if (!stats_enabled())
+		return gateway_fail(r, NULL, GATEWAY_F_NO_STATS, NULL);
+	stats_snapshot(&s);
+	size_t n = stats_render(&s, fmt, page, sizeof(page));
+	const char *body = page;
+	if (n >= sizeof(page)) {
+		big = malloc(n + 1);
+		if (big == NULL)
+			return gateway_fail(r, NULL, GATEWAY_F_NO_MEMORY, NULL);
+		stats_render(&s, fmt, big, n + 1);
+		body = big;
+	}
+	rc = request_answer_page(r, stats_content_type(fmt), body, n);
+	free(big);
+	return rc;
+}
+
+static bool is_status_path(const struct config *cfg, const char *path,
+			   size_t len)
+{
+	const char *sp = cfg->gateway.status_path;
+	return sp && strlen(sp) == len && memcmp(sp, path, len) == 0;
+}
+
 static int serve(struct request *r, const struct config *cfg,
 		 const struct gateway_front *f)
 {
@@ -140,7 +187,19 @@ static int serve(struct request *r, const struct config *cfg,
 			return fail_drained(r, NULL, f, GATEWAY_F_NOT_ACTION);
 		}
 	}
+	if (is_status_path(cfg, path, len)) {
+		rc = status_page(r, f);
+		free(own);
+		return rc;
+	}
 	cors_decide(config_lookup(cfg, path, len), &r->cors, &v);
+	if (!cors_enforced(&v)) {
+		/* disabled, or report-only: the script answers, untouched */
+		rc = run_script(r, &v, cfg, f, path, len);
+		free(own);
+		return rc;
+	}
+	stats_verdict(&v);
 	if (!cors_allowed(&v))
 		request_log_refused(r, path, &v);
 	if (v.status != 0) {
@@ -162,6 +221,7 @@ int gateway_serve(char *const *params, const struct request_io *io,
 	enum request_err err = request_init(&r, params, io);
 	int rc;
 
+	stats_add(STATS_REQUESTS);
 	if (err == REQUEST_E_NOMETHOD) {
 		log_error(
 		    "request for %.*s without REQUEST_METHOD: answered 400 "

@@ -36,14 +36,18 @@ enum gateway_fail {
 	GATEWAY_F_BAD_OUTPUT,	  /* 502: its header block is bad */
 	GATEWAY_F_EARLY_END,	  /* 502: it ended before its headers */
 	GATEWAY_F_TIMEOUT,	  /* 504: no output for script_timeout */
+	GATEWAY_F_NO_STATS,	  /* 501: the status page without shared
+				     counters (CGI mode) */
 };
 
 /* The status code of a failure. */
 int gateway_fail_status(enum gateway_fail f);
 
 /* Answers failure f (its status, a one-line body naming msg, or the
- * table's phrase when msg is NULL), with v's CORS headers unless v is
- * NULL or CORS_DISABLED, so that an allowed page can read the error.
+ * table's phrase when msg is NULL), with v's CORS headers when v is
+ * enforced (not NULL, not CORS_DISABLED, not report-only), so that an
+ * allowed page can read the error. A script's failure (spawn, bad output,
+ * early end, timeout) is counted in the status page's script failures.
  * Returns 0, or -1 when r->io failed. Logs nothing: the caller says why
  * in its own words. */
 int gateway_fail(const struct request *r, const struct cors_verdict *v,
@@ -68,7 +72,10 @@ struct gateway_front {
 
 /* Serves one request: params (an array of "NAME=value" strings ending
  * with NULL) through io, under the policy cfg (NULL: it did not load -
- * answered 500). Returns 0 when the connection may serve another
+ * answered 500). A request for [gateway] status_path is answered here
+ * with the status page (stats.h), before any policy lookup; under an
+ * enforced policy preflights and blocked requests are answered here too,
+ * and in report-only everything goes to the script (cgi_run compares). Returns 0 when the connection may serve another
  * request, -1 when it must be closed; an answer cut short has been ended
  * through io->abort already. */
 int gateway_serve(char *const *params, const struct request_io *io,

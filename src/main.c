@@ -450,7 +450,11 @@ static int cmd_explain(const struct args *a)
 		       (int)v.headers[i].value_len, v.headers[i].value);
 	cors_reason_format(&v, reason, sizeof(reason));
 	const char *how =
-	    v.status ? "answered by corsgate, the script does not run"
+	    v.kind != CORS_DISABLED && !cors_enforced(&v)
+		? "mode = report-only: what enforce would do; the script "
+		  "runs and answers untouched, and corsgate compares its "
+		  "answer with this"
+	    : v.status ? "answered by corsgate, the script does not run"
 	    : v.kind == CORS_DISABLED ? "the script runs, its answer untouched"
 	    : v.nheaders	      ? "the script runs, these headers are "
 					"added to its answer"

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "listen.h"
 #include "log.h"
+#include "stats.h"
 #include "worker.h"
 
 /* Seconds a connection may take to send a request, or to accept a
@@ -120,6 +121,8 @@ static void master_reap(struct master *m, bool stopping)
 		int64_t now = now_ms();
 		long i;
 
+		stats_slot_release(pid);
+
 		if (forget_old(m, pid)) {
 			log_exit(pid, status, true);
 			continue;
@@ -134,6 +137,7 @@ static void master_reap(struct master *m, bool stopping)
 		log_exit(pid, status, stopping);
 		if (stopping)
 			continue;
+		stats_add(STATS_WORKER_RESTARTS);
 		if (now - m->slots[i].started < RESTART_FAST_MS) {
 			/* 100 ms, 200 ms, 400 ms... up to 10 s */
 			int64_t delay = RESTART_DELAY_MIN_MS;
@@ -167,8 +171,10 @@ static void master_fork(struct master *m)
 			continue;
 		if (now_ms() < m->next_fork)
 			return;
+		int slot = stats_slot_claim();
 		pid = fork();
 		if (pid < 0) {
+			stats_slot_own(slot, -1);
 			log_error("fork: %s", strerror(errno));
 			m->fast_fails++;
 			m->next_fork = now_ms() + RESTART_DELAY_MAX_MS / 10;
@@ -176,12 +182,14 @@ static void master_fork(struct master *m)
 		}
 		if (pid == 0) {
 			struct worker_settings ws = m->ws;
+			stats_slot_use(slot);
 			ws.master = getppid();
 			ws.gen = m->gen;
 			/* the policy is read, never freed, by the worker:
 			 * its copy ends with the process */
 			_exit(worker_run(&ws, m->cfg));
 		}
+		stats_slot_own(slot, pid);
 		m->slots[i].pid = pid;
 		m->slots[i].started = now_ms();
 		m->alive++;
@@ -204,12 +212,14 @@ static void master_reload(struct master *m)
 	log_info("SIGHUP: reloading %s", m->config_file);
 	cfg = config_load(m->config_file);
 	if (cfg == NULL) {
+		stats_add(STATS_RELOAD_FAILED);
 		log_error("reload failed, keeping the old policy");
 		return;
 	}
 	if (need > m->capold) {
 		pid_t *p = realloc(m->old, need * sizeof(*p));
 		if (p == NULL) {
+			stats_add(STATS_RELOAD_FAILED);
 			log_error("reload failed (out of memory), keeping the "
 				  "old policy");
 			config_free(cfg);
@@ -233,6 +243,9 @@ static void master_reload(struct master *m)
 	config_free(m->cfg);
 	m->cfg = cfg;
 	m->gen++;
+	stats_add(STATS_RELOAD_OK);
+	stats_set_generation(m->gen);
+	stats_policy_loaded();
 	m->fast_fails = 0;
 	m->next_fork = 0;
 	master_fork(m);
@@ -296,6 +309,7 @@ static int master_run(struct master *m, int io_timeout)
 		return 1;
 	}
 	m->gen = 1;
+	stats_set_generation(m->gen);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -518,6 +532,9 @@ int master_serve(const struct master_opts *opts)
 		goto fail;
 	}
 	apply_log_level(m.cfg);
+	/* before any worker is forked: every generation counts into it */
+	if (stats_init() == 0)
+		stats_policy_loaded();
 	io_timeout = io_timeout_from_env();
 	threads = m.cfg->gateway.threads > 0 ? m.cfg->gateway.threads
 					     : WORKER_DEFAULT_THREADS;

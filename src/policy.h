@@ -30,13 +30,22 @@ struct policy_list {
  * default applies). A [path] carries [cors]'s line for a key it inherits. */
 struct policy_lines {
 	int section; /* the section header; 0: no [cors] in the file */
-	int origin, methods, headers, expose, credentials, enabled;
+	int origin, methods, headers, expose, credentials, enabled, mode;
+};
+
+/* What corsgate does with its verdict. */
+enum policy_mode {
+	POLICY_ENFORCE,	    /* answer preflights, rewrite the script's headers */
+	POLICY_REPORT_ONLY, /* change nothing: the script answers everything
+			       untouched; the verdict is only compared with
+			       the script's answer, logged and counted */
 };
 
 /* The CORS policy for one path pattern (or the default from [cors]). */
 struct cors_policy {
 	const char *pattern; /* "[cors]" for the default, else the path */
 	bool enabled;	     /* false: corsgate adds and answers nothing */
+	enum policy_mode mode; /* with enabled: enforce or report-only */
 	struct origin_set *origins;
 	struct policy_list methods;
 	struct policy_list headers;

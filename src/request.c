@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "stats.h"
 
 const char *request_strerror(enum request_err err)
 {
@@ -484,6 +485,7 @@ int request_answer_verdict(const struct request *r,
 	b.len = 0;
 	b.r = r;
 	b.failed = 0;
+	stats_response(v->status);
 	add_status(&b, v->status);
 	add_headers(&b, v);
 	if (preflight)
@@ -505,11 +507,32 @@ int request_answer_error(const struct request *r, const struct cors_verdict *v,
 	b.len = 0;
 	b.r = r;
 	b.failed = 0;
+	stats_response(status);
 	add_status(&b, status);
-	if (v && v->kind != CORS_DISABLED)
+	if (v && cors_enforced(v))
 		add_headers(&b, v);
 	add_text(&b, body, (size_t)n);
 	return send_block(&b);
+}
+
+int request_answer_page(const struct request *r, const char *content_type,
+			const char *body, size_t len)
+{
+	struct block b;
+
+	b.len = 0;
+	b.r = r;
+	b.failed = 0;
+	stats_response(200);
+	add_status(&b, 200);
+	add_str(&b, "Content-Type: ");
+	add_str(&b, content_type);
+	add_str(&b, "\r\nCache-Control: no-store\r\nContent-Length: ");
+	add_num(&b, len);
+	add(&b, "\r\n\r\n", 4);
+	if (send_block(&b) < 0)
+		return -1;
+	return len && put(r, body, len) < 0 ? -1 : 0;
 }
 
 static int clamp(size_t n, int max)

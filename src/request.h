@@ -139,11 +139,17 @@ int request_answer_verdict(const struct request *r,
 			   const struct cors_verdict *v);
 
 /* Answers a gateway error (status, e.g. 404 or 502) with a one-line text
- * body naming msg. With a verdict v that is not CORS_DISABLED its CORS
+ * body naming msg. With a verdict v that is enforced (cors_enforced) its CORS
  * headers are sent too, so that an allowed page can read the error; v may
  * be NULL. Returns 0, or -1 when r->io failed. */
 int request_answer_error(const struct request *r, const struct cors_verdict *v,
 			 int status, const char *msg);
+
+/* Answers 200 with the page body[0..len) of type content_type, and
+ * Cache-Control: no-store; no CORS header. For the status page. Returns 0,
+ * or -1 when r->io failed. */
+int request_answer_page(const struct request *r, const char *content_type,
+			const char *body, size_t len);
 
 /* Logs one info line for a refused CORS request: method, path, origin,
  * reason. */

@@ -78,6 +78,7 @@
 #include "log.h"
 #include "park.h"
 #include "request.h"
+#include "stats.h"
 
 #define THREAD_STACK ((size_t)512 * 1024)
 
@@ -757,7 +758,9 @@ static void *conn_thread(void *arg)
 		int fd = accept_conn(c.w, &from);
 		if (fd < 0)
 			break;
+		stats_gauge(STATS_G_CONNECTIONS, 1);
 		serve_conn(&c, fd, from);
+		stats_gauge(STATS_G_CONNECTIONS, -1);
 	}
 	if (c.ep >= 0)
 		close(c.ep);
