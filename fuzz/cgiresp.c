@@ -54,9 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (resp.status < 100 || resp.status > 599)
 		fuzz_fail("status %d", resp.status);
 	static const struct cors_header add[] = {
-	    {"Access-Control-Allow-Origin", "https://a.example", 17},
-	    {"Access-Control-Expose-Headers", "X-A, X-B", 8},
-	    {"Vary", "Origin", 6},
+	    {"Access-Control-Allow-Origin", 27, "https://a.example", 17},
+	    {"Access-Control-Expose-Headers", 29, "X-A, X-B", 8},
+	    {"Vary", 4, "Origin", 6},
 	};
 	struct cgiresp_rewrite rw = {
 	    .apply_cors = !(data[0] & 2),
@@ -83,8 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the rewrite is a header block again (CRLF lines, one Status),
 	 * where it stays within the parser's limits (the lines added may
 	 * take it past them) */
-	if (need > CGIRESP_MAX_BLOCK ||
-	    resp.nheaders + 4 > CGIRESP_MAX_HEADERS)
+	if (need > CGIRESP_MAX_BLOCK || resp.nheaders + 4 > CGIRESP_MAX_HEADERS)
 		return 0;
 	if (cgiresp_parse(out, need, false, &again, &err) != (long)need)
 		fuzz_fail("the rewrite does not parse back: %s",

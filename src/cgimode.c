@@ -216,8 +216,8 @@ int cgimode_serve(const char *config_file)
 	struct request_io io = {io_read,      io_write,	    NULL,	  NULL,
 				io_err_write, io_read_some, STDIN_FILENO, NULL};
 	struct action act;
-	struct gateway_front front = {REQUEST_FRONT_ACTION, find_script, &act,
-				      false, false};
+	struct gateway_front front = {
+	    REQUEST_FRONT_ACTION, find_script, &act, false, 0, 0, NULL, NULL};
 	int rc;
 
 	memset(&act, 0, sizeof(act));

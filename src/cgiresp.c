@@ -398,8 +398,8 @@ static void write_block(const struct cgiresp *r,
 		for (size_t i = 0; i < rw->nadd; i++) {
 			const struct cors_header *h = &rw->add[i];
 			if (strcmp(h->name, "Vary") != 0)
-				put_header(o, h->name, strlen(h->name),
-					   h->value, h->value_len);
+				put_header(o, h->name, h->name_len, h->value,
+					   h->value_len);
 		}
 		put_vary(o, r, rw);
 	}

@@ -27,21 +27,22 @@ static const char vary_preflight_pna[] =
     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
     "Access-Control-Request-Private-Network";
 
-static void add(struct cors_verdict *v, const char *name, const char *value,
-		size_t len)
+static void add_header(struct cors_verdict *v, const char *name,
+		       size_t name_len, const char *value, size_t len)
 {
 	if (v->nheaders < CORS_MAX_HEADERS) {
-		v->headers[v->nheaders].name = name;
-		v->headers[v->nheaders].value = value;
-		v->headers[v->nheaders].value_len = len;
-		v->nheaders++;
+		struct cors_header *h = &v->headers[v->nheaders++];
+		h->name = name;
+		h->name_len = name_len;
+		h->value = value;
+		h->value_len = len;
 	}
 }
 
-static void add_str(struct cors_verdict *v, const char *name, const char *value)
-{
-	add(v, name, value, strlen(value));
-}
+/* NAME: a string literal (its length is known here). */
+#define add(v, NAME, value, len)                                               \
+	add_header(v, NAME, sizeof(NAME) - 1, value, len)
+#define add_str(v, NAME, value) add(v, NAME, value, strlen(value))
 
 static bool str_is(struct cors_str s, const char *lit)
 {

@@ -58,6 +58,7 @@ enum cors_reason {
 
 struct cors_header {
 	const char *name;  /* static string */
+	size_t name_len;   /* strlen(name) */
 	const char *value; /* view into the request or the policy */
 	size_t value_len;
 };

@@ -34,15 +34,8 @@ struct pairs {
 	uint32_t len[2]; /* name, value */
 	uint64_t data;	 /* bytes of name + value still to skip */
 	uint64_t total;	 /* names + values so far */
-	bool nul;	 /* a NUL byte in a name or value */
+	size_t count;	 /* pairs whose lengths have been read */
 };
-
-/* A pair's data: skipped, NUL bytes noted. */
-static void skip_data(struct pairs *p, const unsigned char *s, size_t k)
-{
-	if (!p->nul && k > 0 && memchr(s, '\0', k) != NULL)
-		p->nul = true;
-}
 
 static uint32_t long_len(const unsigned char *s)
 {
@@ -70,16 +63,15 @@ static int pairs_feed(struct pairs *p, const unsigned char *s, size_t n,
 			}
 			uint64_t data = (uint64_t)len[0] + len[1];
 			p->total += data;
+			p->count++;
 			if (p->total > max)
 				return -1;
 			s += k;
 			n -= k;
 			if (data <= n) {
-				skip_data(p, s, (size_t)data);
 				s += data;
 				n -= (size_t)data;
 			} else {
-				skip_data(p, s, n);
 				p->data = data - n;
 				p->state = 2;
 				n = 0;
@@ -88,7 +80,6 @@ static int pairs_feed(struct pairs *p, const unsigned char *s, size_t n,
 		}
 		if (p->state == 2) {
 			size_t k = p->data < n ? (size_t)p->data : n;
-			skip_data(p, s, k);
 			p->data -= k;
 			s += k;
 			n -= k;
@@ -111,6 +102,7 @@ static int pairs_feed(struct pairs *p, const unsigned char *s, size_t n,
 		}
 		p->data = (uint64_t)p->len[0] + p->len[1];
 		p->total += p->data;
+		p->count++;
 		if (p->total > max)
 			return -1;
 		p->state = p->data ? 2 : 0;
@@ -147,7 +139,7 @@ enum fcgiwire_result fcgiwire_check(const unsigned char *b, size_t n,
 	struct pairs pp;
 	size_t off = 0, recs = 0;
 	unsigned id = 0;
-	bool begun = false, keep = false;
+	bool begun = false, keep = false, plain = true;
 
 	memset(&pp, 0, sizeof(pp));
 	for (;;) {
@@ -174,6 +166,7 @@ enum fcgiwire_result fcgiwire_check(const unsigned char *b, size_t n,
 			 * answers or skips them */
 			if (end > n)
 				return FCGIWIRE_MORE;
+			plain = false;
 			off = end;
 			continue;
 		}
@@ -236,8 +229,9 @@ enum fcgiwire_result fcgiwire_check(const unsigned char *b, size_t n,
 			out->len = end;
 			out->id = id;
 			out->keep_conn = keep;
-			out->nul = pp.nul;
 			out->params_len = (size_t)pp.total;
+			out->params_pairs = pp.count;
+			out->plain = plain;
 			out->params_recs = recs;
 			return FCGIWIRE_READY;
 		}
@@ -248,4 +242,85 @@ enum fcgiwire_result fcgiwire_check(const unsigned char *b, size_t n,
 		}
 		off = end;
 	}
+}
+
+size_t fcgiwire_params_size(const struct fcgiwire_preamble *pre)
+{
+	return pre->len + pre->params_len + 2 * pre->params_pairs;
+}
+
+/* A pair's length at s (1 or 4 bytes); advances *k. */
+static uint32_t pair_len(const unsigned char *s, size_t *k)
+{
+	if (s[*k] & 0x80) {
+		uint32_t l = long_len(s + *k);
+		*k += 4;
+		return l;
+	}
+	return s[(*k)++];
+}
+
+void fcgiwire_params(const unsigned char *b,
+		     const struct fcgiwire_preamble *pre, char *out, char **env)
+{
+	/* the PARAMS records' contents, gathered after the strings */
+	unsigned char *g =
+	    (unsigned char *)out + pre->params_len + 2 * pre->params_pairs;
+	size_t glen = 0, off = 0;
+
+	while (off + FCGIWIRE_HDR_LEN <= pre->len) {
+		const unsigned char *h = b + off;
+		unsigned rid = (unsigned)h[2] << 8 | h[3];
+		size_t clen = (size_t)h[4] << 8 | h[5];
+		if (h[1] == FCGIWIRE_PARAMS && rid == pre->id) {
+			memcpy(g + glen, h + FCGIWIRE_HDR_LEN, clen);
+			glen += clen;
+		}
+		off += FCGIWIRE_HDR_LEN + clen + h[6];
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < pre->params_pairs; i++) {
+		uint32_t nl = pair_len(g, &k);
+		uint32_t vl = pair_len(g, &k);
+		env[i] = out;
+		memcpy(out, g + k, nl);
+		out += nl;
+		*out++ = '=';
+		memcpy(out, g + k + nl, vl);
+		out += vl;
+		*out++ = '\0';
+		k += (size_t)nl + vl;
+	}
+}
+
+bool fcgiwire_is_stdin_end(const unsigned char *b, size_t n, unsigned id)
+{
+	return n >= FCGIWIRE_HDR_LEN && b[0] == FCGIWIRE_V1 &&
+	       b[1] == FCGIWIRE_STDIN && ((unsigned)b[2] << 8 | b[3]) == id &&
+	       b[4] == 0 && b[5] == 0 && b[6] == 0;
+}
+
+static void put_header(unsigned char *h, unsigned type, unsigned id,
+		       size_t clen)
+{
+	h[0] = FCGIWIRE_V1;
+	h[1] = (unsigned char)type;
+	h[2] = (unsigned char)(id >> 8);
+	h[3] = (unsigned char)id;
+	h[4] = (unsigned char)(clen >> 8);
+	h[5] = (unsigned char)clen;
+	h[6] = 0;
+	h[7] = 0;
+}
+
+void fcgiwire_stdout_header(unsigned id, size_t len, unsigned char *out)
+{
+	put_header(out, FCGIWIRE_STDOUT, id, len);
+}
+
+void fcgiwire_end(unsigned id, unsigned char *out)
+{
+	put_header(out, FCGIWIRE_STDOUT, id, 0);
+	put_header(out + FCGIWIRE_HDR_LEN, FCGIWIRE_END_REQUEST, id, 8);
+	memset(out + (size_t)2 * FCGIWIRE_HDR_LEN, 0, 8); /* app status 0, COMPLETE */
 }

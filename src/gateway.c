@@ -26,7 +26,8 @@ static const struct {
     [GATEWAY_F_NO_CGI_ROOT] = {"no cgi_root", 500},
     [GATEWAY_F_NO_SCRIPT] = {"no script named by the web server", 500},
     [GATEWAY_F_NOT_ACTION] = {"corsgate is not set up as an Action "
-				   "handler", 500},
+			      "handler",
+			      500},
     [GATEWAY_F_SPAWN] = {"the script cannot be run", 502,
 			 STATS_SCRIPT_FAIL_SPAWN},
     [GATEWAY_F_BAD_OUTPUT] = {"bad output from the script", 502,
@@ -36,8 +37,9 @@ static const struct {
     [GATEWAY_F_TIMEOUT] = {"the script timed out", 504,
 			   STATS_SCRIPT_FAIL_TIMEOUT},
     [GATEWAY_F_NO_STATS] = {"no status page in CGI mode: each request "
-				 "is its own process, there are no shared "
-				 "counters", 501},
+			    "is its own process, there are no shared "
+			    "counters",
+			    501},
 };
 
 int gateway_fail_status(enum gateway_fail f)
@@ -103,7 +105,7 @@ static int refuse(const struct request_io *io, const struct gateway_front *f,
 /* The script path: everything the gateway does not answer itself (not a
  * preflight, a disabled path, an actual request allowed or refused but not
  * blocked). */
-static int run_script(const struct request *r, const struct cors_verdict *v,
+static int run_script(struct request *r, const struct cors_verdict *v,
 		      const struct config *cfg, const struct gateway_front *f,
 		      const char *path, size_t len)
 {
@@ -113,6 +115,8 @@ static int run_script(const struct request *r, const struct cors_verdict *v,
 
 	if (f->script(f->ctx, r, path, len, &t, &why) < 0)
 		rc = gateway_fail(r, v, why, NULL);
+	else if (f->stream && f->stream(f->stream_ctx, r) < 0)
+		rc = -1; /* the front lost the connection, and said why */
 	else
 		rc = cgi_run(r, &t, v, &cfg->gateway.script);
 	if (rc == 0 && f->drain) /* what the script left of the body */
@@ -164,7 +168,8 @@ static int serve(struct request *r, const struct config *cfg,
 	struct cors_verdict v;
 	int rc;
 
-	if (f->nul_param) {
+	if (f->expect_nenv &&
+	    (r->nenv != f->expect_nenv || r->params_bytes != f->expect_bytes)) {
 		log_error("%s %.*s: a param holds a NUL byte: answered 400",
 			  r->method, clamp(r->path_len), r->path);
 		return fail_drained(r, NULL, f, GATEWAY_F_NUL_PARAM);
@@ -235,8 +240,10 @@ int gateway_serve(char *const *params, const struct request_io *io,
 		return refuse(io, f, err);
 	rc = serve(&r, cfg, f);
 	if (rc == CGI_ABORT) {
-		if (io->abort)
-			io->abort(io->ctx);
+		/* r.io: the streams the script's answer went to (the front
+		 * may have switched to them, gateway_front.stream) */
+		if (r.io.abort)
+			r.io.abort(r.io.ctx);
 		rc = -1;
 	} else if (rc < 0) {
 		log_debug("%s %.*s: the connection failed while answering",

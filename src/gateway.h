@@ -65,9 +65,20 @@ struct gateway_front {
 	/* Read what is left of the body before the answer ends, so that a
 	 * kept-alive connection is left at the next request. */
 	bool drain;
-	/* The front saw a NUL byte inside a param (libfcgi cut it short
-	 * there): the request is refused with 400. */
-	bool nul_param;
+	/* The params as the wire held them (FastCGI: counted by
+	 * fcgiwire_check), or 0 entries: not known. The copy of params
+	 * must hold exactly expect_nenv strings of expect_bytes bytes
+	 * (request.h's params_bytes); fewer bytes mean a NUL byte inside a
+	 * param, where the front's library cut it short: refused with 400. */
+	size_t expect_nenv;
+	size_t expect_bytes;
+	/* Called once a script is found, before it runs: a front that has
+	 * served the request from memory so far (fcgidirect.h) hands it to
+	 * its streams and sets r->io to them; nothing has been written
+	 * through the old io. NULL: r->io is the streams already. Returns 0,
+	 * or -1 when the connection failed (logged; the request ends). */
+	int (*stream)(void *stream_ctx, struct request *r);
+	void *stream_ctx;
 };
 
 /* Serves one request: params (an array of "NAME=value" strings ending
@@ -75,9 +86,9 @@ struct gateway_front {
  * answered 500). A request for [gateway] status_path is answered here
  * with the status page (stats.h), before any policy lookup; under an
  * enforced policy preflights and blocked requests are answered here too,
- * and in report-only everything goes to the script (cgi_run compares). Returns 0 when the connection may serve another
- * request, -1 when it must be closed; an answer cut short has been ended
- * through io->abort already. */
+ * and in report-only everything goes to the script (cgi_run compares). Returns
+ * 0 when the connection may serve another request, -1 when it must be closed;
+ * an answer cut short has been ended through io->abort already. */
 int gateway_serve(char *const *params, const struct request_io *io,
 		  const struct config *cfg, const struct gateway_front *f);
 

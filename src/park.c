@@ -22,6 +22,7 @@ struct parked {
 	int fd; /* -1: a free slot */
 	int64_t deadline;
 	size_t bytes; /* what had arrived when last looked at */
+	bool idle;    /* kept-alive, its next request not begun */
 };
 
 struct park {
@@ -82,6 +83,11 @@ static void look(struct park *p, size_t i, bool closed)
 	if (n < 0 &&
 	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return; /* nothing queued, not closed: wait on */
+	if (n < 0 && errno == ECONNRESET && s->bytes == 0) {
+		unpark(p, i); /* closed (reset) before sending anything */
+		drop(fd, NULL);
+		return;
+	}
 	if (n < 0) {
 		snprintf(why, sizeof(why), "recv: %s", strerror(errno));
 		unpark(p, i);
@@ -121,6 +127,13 @@ static void look(struct park *p, size_t i, bool closed)
 		drop(fd, why);
 		return;
 	}
+	if (s->idle && n > 0) {
+		/* its next request has begun: due within the I/O timeout */
+		int64_t due = now_ms() + (int64_t)p->io_timeout * 1000;
+		s->idle = false;
+		if (due < s->deadline)
+			s->deadline = due;
+	}
 	s->bytes = (size_t)n;
 }
 
@@ -141,6 +154,11 @@ static int64_t expire(struct park *p, int64_t now)
 			continue;
 		}
 		int fd = s->fd;
+		if (s->idle) {
+			unpark(p, i);
+			drop(fd, NULL); /* a kept-alive connection idled out */
+			continue;
+		}
 		if (s->bytes)
 			snprintf(why, sizeof(why),
 				 "incomplete request after %d s (%zu bytes): "
@@ -238,7 +256,7 @@ int park_ready_fd(const struct park *p)
 	return p->ready;
 }
 
-int park_add(struct park *p, int fd, int64_t deadline, size_t bytes)
+int park_add(struct park *p, int fd, int64_t deadline, size_t bytes, bool idle)
 {
 	int rc = -1;
 
@@ -248,7 +266,7 @@ int park_add(struct park *p, int fd, int64_t deadline, size_t bytes)
 			continue;
 		struct epoll_event e = {
 		    .events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.u64 = i};
-		p->slots[i] = (struct parked){fd, deadline, bytes};
+		p->slots[i] = (struct parked){fd, deadline, bytes, idle};
 		p->nparked++;
 		if (epoll_ctl(p->ep, EPOLL_CTL_ADD, fd, &e) < 0) {
 			log_error("waiting room: epoll_ctl: %s",
@@ -281,6 +299,22 @@ size_t park_pending(struct park *p)
 	size_t n = p->nparked + p->qlen;
 	pthread_mutex_unlock(&p->lock);
 	return n;
+}
+
+int park_take_idle(struct park *p)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < PARK_MAX && p->nparked; i++) {
+		if (p->slots[i].fd >= 0 && p->slots[i].idle) {
+			fd = p->slots[i].fd;
+			unpark(p, i);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return fd;
 }
 
 int park_take(struct park *p)

@@ -10,10 +10,16 @@
  * the connection threads (park_ready_fd() is readable), any other is
  * closed with one log line: refused records, a close inside them, or the
  * deadline passed.
+ *
+ * A kept-alive connection waits here between two requests too, when a
+ * new connection wants its thread (worker.c): idle connections then cost
+ * a descriptor, and a new one is served instead of being left in the
+ * listen backlog.
  */
 #ifndef CORSGATE_PARK_H
 #define CORSGATE_PARK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,9 +43,18 @@ int park_ready_fd(const struct park *p);
 
 /* Parks connection fd until its first records are whole, or deadline
  * (ms, CLOCK_MONOTONIC). bytes: what had arrived (for the log line).
- * Returns 0 (the waiting room owns fd), or -1 when it is full or failed
- * (logged; fd is still the caller's). */
-int park_add(struct park *p, int fd, int64_t deadline, size_t bytes);
+ * idle: a kept-alive connection between two requests, parked so that its
+ * thread can serve a connection that waits for one; it is closed without
+ * a word when the peer closes it or at deadline, and once its next
+ * request begins the rest is due within the I/O timeout. Returns 0 (the
+ * waiting room owns fd), or -1 when it is full or failed (logged; fd is
+ * still the caller's). */
+int park_add(struct park *p, int fd, int64_t deadline, size_t bytes, bool idle);
+
+/* An idle parked connection whose next request has not begun, taken
+ * back (for a stopping worker to hand over or close); -1 when there is
+ * none. */
+int park_take_idle(struct park *p);
 
 /* Connections parked or queued: those a stopping worker still serves
  * once their records are whole (or drops at their deadline). */

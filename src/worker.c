@@ -38,6 +38,20 @@
  * the I/O timeout of its accept; a kept-alive connection may idle twice
  * that, then has the I/O timeout for the rest once a request begins.
  *
+ * Idle connections. A thread idles on its kept-alive connection between
+ * two requests, as long as another thread of the worker is free to
+ * accept. When the last free thread takes a connection, an acceptor is
+ * wanted (want_fd): one idle thread parks its connection in the waiting
+ * room as idle - not closed: a web server may be about to use it - and
+ * accepts. The waiting room's ready connections and the listen backlog
+ * take turns.
+ *
+ * Without libfcgi. A request with no body whose records are all in the
+ * peek window is served from there (fcgidirect.h): a preflight costs one
+ * recv(2) and one send(2) beyond the peek. When it runs a script, the
+ * request goes to libfcgi then (direct_stream), which reads it from the
+ * socket, where it still is.
+ *
  * Policy. A worker's policy never changes: it is the master's, frozen
  * when the worker was forked. A reload is a new generation of workers
  * (master.c); this one stops accepting, finishes what it has in flight,
@@ -63,6 +77,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -72,6 +87,7 @@
 #include <unistd.h>
 
 #include "cgi.h"
+#include "fcgidirect.h"
 #include "fcgiwire.h"
 #include "gateway.h"
 #include "listen.h"
@@ -86,11 +102,6 @@
  * headers and padding. A request whose params end beyond it is refused. */
 #define PREAMBLE_MAX (REQUEST_PARAMS_MAX + (size_t)32 * 1024)
 
-/* Looks, 1 ms apart, at a new connection waiting while every thread of
- * this worker is taken, before an idle kept-alive connection gives way
- * to it: another worker with a free thread takes it meanwhile. */
-#define YIELD_LOOKS 5
-
 struct worker {
 	const struct worker_settings *set;
 	const struct config *cfg;
@@ -102,6 +113,14 @@ struct worker {
 	pthread_mutex_t accept_lock;
 	atomic_int acceptors; /* threads in accept_conn() */
 	struct park *park;    /* the waiting room; NULL: none */
+	/* An acceptor is wanted: the last one has left accept_conn() with
+	 * a connection. The eventfd is readable, and wanted set, until a
+	 * thread takes the job: one idle on a kept-alive connection parks
+	 * it in the waiting room and becomes the acceptor, so that a new
+	 * connection is never left in the backlog while a thread idles. */
+	int want_fd;
+	atomic_bool wanted;
+	bool listen_turn; /* under accept_lock: the backlog's turn next */
 };
 
 /* One connection thread's own things. */
@@ -110,6 +129,12 @@ struct conn {
 	unsigned char *buf; /* PREAMBLE_MAX bytes: the peek window */
 	int ep;		    /* epoll set for a slow peer; -1 until needed */
 	FCGX_Request req;
+	bool opts_set;		   /* set_conn_options() done for this fd */
+	struct fcgidirect *direct; /* a request answered without libfcgi */
+	char *pbuf;		   /* its params' strings (fcgiwire_params) */
+	size_t pbuf_size;
+	char **penv; /* their pointers, after libfcgi's role param */
+	size_t penv_n;
 };
 
 /* ---- time ---- */
@@ -276,17 +301,153 @@ static int find_script(void *ctx, const struct request *r, const char *path,
 	return -1;
 }
 
-/* Serves one accepted request. Returns 0 when the connection may serve
- * another request, -1 when it must be closed. */
-static int handle_request(struct worker *w, FCGX_Request *req, bool nul)
+/* The param libfcgi puts before the peer's own: FCGX_Accept_r adds
+ * "FCGI_ROLE=RESPONDER" to every responder's envp (fcgiwire_check admits
+ * no other role). A request served without libfcgi gets it too, so that
+ * a script sees the same params either way. Its bytes, as request.h
+ * counts params_bytes. */
+#define LIBFCGI_ROLE_PARAM "FCGI_ROLE=RESPONDER"
+#define LIBFCGI_ROLE_BYTES (sizeof(LIBFCGI_ROLE_PARAM) - 2)
+
+/* libfcgi's streams of an accepted request. */
+static struct request_io fcgx_io(FCGX_Request *req)
 {
 	struct request_io io = {io_read,    io_write,	  req,
 				io_flush,   io_err_write, io_read_some,
 				req->ipcFd, io_abort};
-	struct gateway_front front = {REQUEST_FRONT_FASTCGI, find_script, NULL,
-				      true, nul};
+	return io;
+}
+
+/* The front for a request whose preamble the wire held as pre. The
+ * params' copy must have as many strings and bytes as the wire (and
+ * libfcgi's role param): a NUL byte inside a param makes one short. */
+static struct gateway_front fcgi_front(const struct fcgiwire_preamble *pre)
+{
+	struct gateway_front f = {REQUEST_FRONT_FASTCGI,
+				  find_script,
+				  NULL,
+				  true,
+				  pre->params_pairs + 1,
+				  pre->params_len + LIBFCGI_ROLE_BYTES,
+				  NULL,
+				  NULL};
+	return f;
+}
+
+/* Serves one request that libfcgi has accepted. Returns 0 when the
+ * connection may serve another request, -1 when it must be closed. */
+static int handle_request(struct worker *w, FCGX_Request *req,
+			  const struct fcgiwire_preamble *pre)
+{
+	struct request_io io = fcgx_io(req);
+	struct gateway_front front = fcgi_front(pre);
 
 	return gateway_serve(req->envp, &io, w->cfg, &front);
+}
+
+static void set_conn_options(int fd, int timeout_s);
+
+/* A request served from the peek window (fcgidirect.h), and its way to
+ * libfcgi when it runs a script. */
+struct direct_req {
+	struct conn *c;
+	int fd;
+	bool streamed; /* libfcgi holds the request now */
+	bool fd_gone;  /* ... and it closed fd */
+};
+
+/* gateway_front.stream: hands the request to libfcgi, which reads it
+ * from the socket (nothing was consumed). */
+static int direct_stream(void *ctx, struct request *r)
+{
+	struct direct_req *d = ctx;
+	struct conn *c = d->c;
+	FCGX_Request *req = &c->req;
+
+	if (fcgidirect_written(c->direct)) {
+		log_error("a FastCGI request's answer began before its "
+			  "script: closed");
+		return -1;
+	}
+	if (!c->opts_set) {
+		set_conn_options(d->fd, c->w->set->io_timeout);
+		c->opts_set = true;
+	}
+	req->ipcFd = d->fd;
+	req->keepConnection = 1; /* FCGX_Accept_r must not close fd */
+	if (FCGX_Accept_r(req) < 0) {
+		log_error("closed a FastCGI connection: libfcgi could not "
+			  "read the request");
+		req->ipcFd = -1;
+		d->fd_gone = true;
+		return -1;
+	}
+	d->streamed = true;
+	r->io = fcgx_io(req);
+	return 0;
+}
+
+/* Room for pre's params in c: the strings, and n + 1 pointers. Returns
+ * 0, or -1 out of memory. */
+static int direct_room(struct conn *c, const struct fcgiwire_preamble *pre)
+{
+	size_t need = fcgiwire_params_size(pre);
+	if (need > c->pbuf_size) {
+		char *p = realloc(c->pbuf, need);
+		if (p == NULL)
+			return -1;
+		c->pbuf = p;
+		c->pbuf_size = need;
+	}
+	if (pre->params_pairs + 2 > c->penv_n) {
+		char **e =
+		    realloc(c->penv, (pre->params_pairs + 2) * sizeof(*e));
+		if (e == NULL)
+			return -1;
+		c->penv = e;
+		c->penv_n = pre->params_pairs + 2;
+	}
+	return 0;
+}
+
+/* How a request served from the peek window ended. */
+enum direct_end {
+	DIRECT_KEEP,	 /* answered; the connection is kept */
+	DIRECT_CLOSE,	 /* answered, or failed: close fd */
+	DIRECT_GONE,	 /* libfcgi closed fd */
+	DIRECT_STREAMED, /* libfcgi holds it: FCGX_Finish_r, as usual */
+	DIRECT_NOT,	 /* not served (no memory): hand it to libfcgi */
+};
+
+/* Serves the request whose preamble pre is in c's peek window, followed
+ * there by its empty STDIN record. *rc: gateway_serve's result. */
+static enum direct_end serve_direct(struct conn *c, int fd,
+				    const struct fcgiwire_preamble *pre,
+				    int *rc)
+{
+	struct worker *w = c->w;
+	struct direct_req d = {c, fd, false, false};
+	struct gateway_front front = fcgi_front(pre);
+
+	if (direct_room(c, pre) < 0)
+		return DIRECT_NOT;
+	c->penv[0] = (char *)LIBFCGI_ROLE_PARAM;
+	fcgiwire_params(c->buf, pre, c->pbuf, c->penv + 1);
+	c->penv[pre->params_pairs + 1] = NULL;
+	fcgidirect_begin(c->direct, fd, pre->id,
+			 now_ms() + (int64_t)w->set->io_timeout * 1000);
+	struct request_io io = fcgidirect_io(c->direct);
+	front.stream = direct_stream;
+	front.stream_ctx = &d;
+	*rc = gateway_serve(c->penv, &io, w->cfg, &front);
+	if (d.fd_gone)
+		return DIRECT_GONE;
+	if (d.streamed)
+		return DIRECT_STREAMED;
+	if (fcgidirect_finish(c->direct, pre->len + FCGIWIRE_HDR_LEN, c->buf) <
+	    0)
+		return DIRECT_CLOSE;
+	return *rc == 0 && pre->keep_conn ? DIRECT_KEEP : DIRECT_CLOSE;
 }
 
 /* ---- a connection's first records, checked before libfcgi reads them ---- */
@@ -296,7 +457,7 @@ enum wait_result {
 	WAIT_CLOSED, /* the peer closed between requests */
 	WAIT_IDLE,   /* a kept-alive connection idled out */
 	WAIT_STOP,   /* the worker stops; nothing was in flight */
-	WAIT_YIELD,  /* idle, while a new connection waits for a thread */
+	WAIT_YIELD,  /* idle, while an acceptor is wanted */
 	WAIT_PARK,   /* not whole after PARK_AFTER_MS: for the waiting room */
 	WAIT_BAD,    /* drop it: why says why */
 };
@@ -333,6 +494,17 @@ static int wait_more(struct conn *c, int fd, int64_t left, bool *added)
 	return 1;
 }
 
+/* Takes the job of acceptor when one is wanted: true for one thread. */
+static bool take_want(struct worker *w)
+{
+	uint64_t v;
+
+	if (w->want_fd < 0 || read(w->want_fd, &v, sizeof(v)) != sizeof(v))
+		return false;
+	atomic_store(&w->wanted, false);
+	return true;
+}
+
 /* How one wait for a request goes. */
 struct wait {
 	bool first;	  /* a new connection, rather than a kept-alive one */
@@ -358,7 +530,6 @@ static enum wait_result wait_request(struct conn *c, int fd, struct wait *wt,
 	    wt->may_park && wt->first ? now_ms() + PARK_AFTER_MS : INT64_MAX;
 	size_t last = 0;
 	bool added = false, closed = false;
-	int pending_seen = 0; /* looks that saw a connection wait */
 	enum wait_result res = WAIT_BAD;
 
 	for (;;) {
@@ -394,6 +565,7 @@ static enum wait_result wait_request(struct conn *c, int fd, struct wait *wt,
 					   REQUEST_PARAMS_MAX, pre, why, whysz);
 			if (rc == FCGIWIRE_READY) {
 				res = WAIT_READY;
+				last = (size_t)n;
 				break;
 			}
 			if (rc == FCGIWIRE_BAD)
@@ -449,13 +621,12 @@ static enum wait_result wait_request(struct conn *c, int fd, struct wait *wt,
 			/* nothing yet: sleep until data, or stop. A new
 			 * connection is not given up when the worker stops:
 			 * the web server has a request for it. A kept-alive
-			 * one is, and also watches the listening socket: when
-			 * a new connection waits and no thread of this worker
-			 * is free to accept it, the idle one gives way (the web
-			 * server reconnects when it needs to). */
+			 * one is; and it gives way when an acceptor is
+			 * wanted (it then waits in the waiting room for its
+			 * next request). */
 			struct pollfd p[3] = {{fd, POLLIN, 0},
 					      {w->wake[0], POLLIN, 0},
-					      {w->set->listen_fd, POLLIN, 0}};
+					      {w->want_fd, POLLIN, 0}};
 			if (poll(p, wt->first ? 1 : 3, (int)left) < 0 &&
 			    errno != EINTR) {
 				snprintf(why, whysz, "poll: %s",
@@ -470,17 +641,9 @@ static enum wait_result wait_request(struct conn *c, int fd, struct wait *wt,
 				res = WAIT_STOP;
 				break;
 			}
-			if (p[2].revents) {
-				/* another worker may take it: give way only
-				 * when it still waits a few looks later */
-				if (atomic_load(&w->acceptors) == 0 &&
-				    ++pending_seen > YIELD_LOOKS) {
-					res = WAIT_YIELD;
-					break;
-				}
-				sleep_ms(1); /* an acceptor is on it */
-			} else {
-				pending_seen = 0;
+			if (p[2].revents && take_want(w)) {
+				res = WAIT_YIELD;
+				break;
 			}
 		} else {
 			/* part of a request: wait for more, or the close */
@@ -614,14 +777,18 @@ static void serve_conn(struct conn *c, int fd, enum conn_from from)
 		wt.may_park = w->park != NULL;
 	}
 
-	set_conn_options(fd, w->set->io_timeout);
+	/* the socket timeouts are for libfcgi's blocking reads and writes:
+	 * set when a request goes to libfcgi */
+	c->opts_set = false;
 	for (;;) {
 		struct fcgiwire_preamble pre;
 		enum wait_result wr =
 		    wait_request(c, fd, &wt, &pre, why, sizeof(why));
+		int rc;
 
 		if (wr == WAIT_PARK) {
-			if (park_add(w->park, fd, wt.deadline, wt.bytes) == 0)
+			if (park_add(w->park, fd, wt.deadline, wt.bytes,
+				     false) == 0)
 				return; /* the waiting room's now */
 			wt.may_park = false;
 			continue; /* full: waited for here */
@@ -632,6 +799,11 @@ static void serve_conn(struct conn *c, int fd, enum conn_from from)
 				log_error("closed a FastCGI connection%s: %s",
 					  peer, why);
 			} else if (wr == WAIT_YIELD) {
+				/* it waits for its next request in the
+				 * waiting room; this thread accepts */
+				if (park_add(w->park, fd, wt.deadline, 0,
+					     true) == 0)
+					return;
 				log_debug(
 				    "closed an idle kept-alive connection "
 				    "for a new one");
@@ -642,22 +814,45 @@ static void serve_conn(struct conn *c, int fd, enum conn_from from)
 			drop_conn(fd);
 			return;
 		}
-		req->ipcFd = fd;
-		req->keepConnection = 1; /* FCGX_Accept_r must not close fd */
-		if (FCGX_Accept_r(req) < 0) {
-			/* libfcgi found it broken and closed fd already */
-			log_error("closed a FastCGI connection: libfcgi could "
-				  "not read the request");
-			req->ipcFd = -1;
+		enum direct_end de = DIRECT_NOT;
+		if (pre.plain &&
+		    fcgiwire_is_stdin_end(c->buf + pre.len, wt.bytes - pre.len,
+					  pre.id))
+			de = serve_direct(c, fd, &pre, &rc);
+		if (de == DIRECT_GONE)
+			return;
+		if (de == DIRECT_CLOSE) {
+			close(fd);
 			return;
 		}
-		if (handle_request(w, req, pre.nul) < 0)
-			req->keepConnection = 0;
-		FCGX_Finish_r(req); /* closes fd unless the server keeps it */
-		if (req->ipcFd < 0)
-			return;
+		if (de == DIRECT_NOT) {
+			if (!c->opts_set) {
+				set_conn_options(fd, w->set->io_timeout);
+				c->opts_set = true;
+			}
+			req->ipcFd = fd;
+			req->keepConnection = 1; /* FCGX_Accept_r must not
+						    close fd */
+			if (FCGX_Accept_r(req) < 0) {
+				/* libfcgi found it broken and closed fd */
+				log_error("closed a FastCGI connection: "
+					  "libfcgi could not read the "
+					  "request");
+				req->ipcFd = -1;
+				return;
+			}
+			rc = handle_request(w, req, &pre);
+		}
+		if (de != DIRECT_KEEP) {
+			if (rc < 0)
+				req->keepConnection = 0;
+			FCGX_Finish_r(req); /* closes fd unless kept */
+			if (req->ipcFd < 0)
+				return;
+			fd = req->ipcFd;
+		}
 		if (atomic_load(&w->stopping)) {
-			leave_conn(w, req->ipcFd);
+			leave_conn(w, fd);
 			req->ipcFd = -1;
 			return;
 		}
@@ -677,12 +872,20 @@ static int accept_conn(struct worker *w, enum conn_from *from)
 
 	*from = FROM_ACCEPT;
 	atomic_fetch_add(&w->acceptors, 1);
+	if (atomic_load(&w->wanted))
+		(void)take_want(w); /* here is one */
 	pthread_mutex_lock(&w->accept_lock);
 	for (;;) {
 		/* a stopping worker accepts nothing new, but serves the
 		 * connections of its waiting room as they become whole (or
-		 * expire): their requests have begun */
+		 * expire): their requests have begun. Idle kept-alive ones
+		 * are handed over or closed, as its threads' are. */
 		bool stop = atomic_load(&w->stopping);
+		if (stop && w->park) {
+			int idle;
+			while ((idle = park_take_idle(w->park)) >= 0)
+				leave_conn(w, idle);
+		}
 		if (stop && (w->park == NULL || park_pending(w->park) == 0))
 			break;
 		struct pollfd p[4] = {
@@ -701,10 +904,13 @@ static int accept_conn(struct worker *w, enum conn_from *from)
 		}
 		if (p[1].revents)
 			continue; /* the worker stops: looked at above */
-		if (p[2].revents) {
+		/* the waiting room's ready connections and the backlog take
+		 * turns, so that neither starves the other */
+		if (p[2].revents && !(p[0].revents && w->listen_turn)) {
 			fd = park_take(w->park);
 			if (fd >= 0) {
 				*from = FROM_PARK;
+				w->listen_turn = true;
 				break;
 			}
 		}
@@ -718,8 +924,10 @@ static int accept_conn(struct worker *w, enum conn_from *from)
 		if (!p[0].revents)
 			continue;
 		fd = accept4(w->set->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
+		if (fd >= 0) {
+			w->listen_turn = false;
 			break;
+		}
 		e = errno;
 		if (e == EAGAIN || e == EWOULDBLOCK || e == EINTR ||
 		    e == ECONNABORTED || e == EPROTO)
@@ -736,7 +944,14 @@ static int accept_conn(struct worker *w, enum conn_from *from)
 			     : 1000);
 	}
 	pthread_mutex_unlock(&w->accept_lock);
-	atomic_fetch_sub(&w->acceptors, 1);
+	/* the last acceptor leaves with a connection: one is wanted, when
+	 * an idle kept-alive connection can wait in the waiting room */
+	if (atomic_fetch_sub(&w->acceptors, 1) == 1 && fd >= 0 && w->park &&
+	    !atomic_load(&w->stopping) && !atomic_exchange(&w->wanted, true)) {
+		uint64_t one = 1;
+		ssize_t n = write(w->want_fd, &one, sizeof(one));
+		(void)n;
+	}
 	return fd;
 }
 
@@ -748,7 +963,10 @@ static void *conn_thread(void *arg)
 	c.w = arg;
 	c.ep = -1;
 	c.buf = malloc(PREAMBLE_MAX);
-	if (c.buf == NULL) {
+	c.direct = malloc(sizeof(*c.direct));
+	if (c.buf == NULL || c.direct == NULL) {
+		free(c.buf);
+		free(c.direct);
 		log_error("out of memory for a connection thread");
 		return NULL;
 	}
@@ -765,6 +983,9 @@ static void *conn_thread(void *arg)
 	if (c.ep >= 0)
 		close(c.ep);
 	free(c.buf);
+	free(c.direct);
+	free(c.pbuf);
+	free(c.penv);
 	return NULL;
 }
 
@@ -893,6 +1114,8 @@ int worker_run(const struct worker_settings *s, const struct config *cfg)
 	w.set = s;
 	w.cfg = cfg;
 	w.wake[0] = w.wake[1] = -1;
+	w.want_fd = -1;
+	atomic_init(&w.wanted, false);
 	atomic_init(&w.stopping, false);
 	atomic_init(&w.retiring, false);
 	atomic_init(&w.acceptors, 0);
@@ -920,6 +1143,11 @@ int worker_run(const struct worker_settings *s, const struct config *cfg)
 		    park_open(park_room, s->io_timeout, REQUEST_PARAMS_MAX);
 	if (pipe2(w.wake, O_CLOEXEC) < 0) {
 		log_error("pipe: %s", strerror(errno));
+		goto fail;
+	}
+	w.want_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w.want_fd < 0) {
+		log_error("eventfd: %s", strerror(errno));
 		goto fail;
 	}
 	tids = calloc((size_t)w.threads, sizeof(*tids));
@@ -966,6 +1194,8 @@ fail:
 		close(w.wake[0]);
 	if (w.wake[1] >= 0)
 		close(w.wake[1]);
+	if (w.want_fd >= 0)
+		close(w.want_fd);
 	pthread_mutex_destroy(&w.accept_lock);
 	return rc;
 }

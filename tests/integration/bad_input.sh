@@ -81,6 +81,29 @@ r=$(fcgi "$A" raw "$(build getvalues begin param:REQUEST_METHOD=GET param:SCRIPT
 check_contains "GET_VALUES answered by libfcgi" "$r" "010a0000"
 check_contains "and the request after it served" "$r" "5374617475733a20323030" # "Status: 200"
 
+# A NUL byte inside a param: libfcgi's strings end at it, so that
+# "http://x.com<NUL>.evil.net" would reach the policy as http://x.com.
+# Refused with 400 and one log line, wherever the NUL is.
+# nul_pair NAME VALUE (\0 for NUL, printf-style): one PARAMS record's hex.
+nul_pair() {
+	python3 -c '
+import sys
+n, v = (a.encode().decode("unicode_escape").encode("latin-1") for a in sys.argv[1:3])
+print((bytes([len(n), len(v)]) + n + v).hex())' "$1" "$2"
+}
+nul_before=$(grep -c 'a param holds a NUL byte' "$LOG")
+for c in 'HTTP_ORIGIN|http://x.com\0.evil.net' 'HTTP_X\0Y|1' '\0X|1' 'A|\0'; do
+	r=$(fcgi "$A" raw "$(build begin param:REQUEST_METHOD=GET param:SCRIPT_NAME=/ready \
+		"param:SCRIPT_FILENAME=$H_CGI/ready" \
+		"record:1:4:1:$(nul_pair "${c%%|*}" "${c#*|}")" params-end stdin-end)" --wait 3)
+	check_contains "a NUL in the param $c: 400" "$r" "5374617475733a20343030" # "Status: 400"
+	check_lacks "a NUL in the param $c: the script did not run" "$r" \
+		"7265616479" # "ready"
+done
+wait_for 3 "[ \$(grep -c 'a param holds a NUL byte' '$LOG') -ge $((nul_before + 4)) ]"
+check_eq "a NUL in a param: one log line each" $((nul_before + 4)) \
+	"$(grep -c 'a param holds a NUL byte' "$LOG")"
+
 check_eq "no NUL byte in an answer" 0 \
 	"$(fcgi "$A" request -p REQUEST_METHOD=GET -p SCRIPT_NAME=/ready \
 		-p "SCRIPT_FILENAME=$H_CGI/ready" | tr -dc '\000' | wc -c | tr -d ' ')"

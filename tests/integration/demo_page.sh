@@ -40,6 +40,9 @@ else
 	finish
 	exit 1
 fi
+# demo.sh prints it once its own look at the page server succeeds, which
+# may come after ours
+wait_for 10 "grep -qF 'Open $PAGE/?api=$API' '$D/demo.log'"
 check_contains "demo.sh names the page" "$(cat "$D/demo.log")" "Open $PAGE/?api=$API"
 
 URL="$PAGE/?api=$API"

@@ -274,9 +274,9 @@ static struct cors_verdict allowed_verdict(void)
 	struct cors_verdict v;
 	memset(&v, 0, sizeof(v));
 	v.kind = CORS_ACTUAL_OK;
-	v.headers[0] = (struct cors_header){"Access-Control-Allow-Origin",
+	v.headers[0] = (struct cors_header){"Access-Control-Allow-Origin", 27,
 					    "http://x.com", 12};
-	v.headers[1] = (struct cors_header){"Vary", "Origin", 6};
+	v.headers[1] = (struct cors_header){"Vary", 4, "Origin", 6};
 	v.nheaders = 2;
 	return v;
 }
@@ -441,8 +441,8 @@ static void test_cgi_big_block_and_long_expose_list(void **state)
 	struct config_script g = gateway();
 	struct cors_verdict v = allowed_verdict();
 	v.headers[2] = v.headers[1];
-	v.headers[1] =
-	    (struct cors_header){"Access-Control-Expose-Headers", expose, n};
+	v.headers[1] = (struct cors_header){"Access-Control-Expose-Headers", 29,
+					    expose, n};
 	v.nheaders = 3;
 	struct mem m;
 	int rc = run("bighead.sh", get, "", 0, &g, &v, &m);

@@ -18,9 +18,9 @@
 
 /* What the gateway adds for an allowed credentialed actual request. */
 static const struct cors_header cors_add[] = {
-    {"Access-Control-Allow-Origin", "http://x.com", 12},
-    {"Access-Control-Allow-Credentials", "true", 4},
-    {"Vary", "Origin", 6},
+    {"Access-Control-Allow-Origin", 27, "http://x.com", 12},
+    {"Access-Control-Allow-Credentials", 32, "true", 4},
+    {"Vary", 4, "Origin", 6},
 };
 
 struct row {
@@ -274,7 +274,8 @@ static void test_cgiresp_refused_only_vary(void **state)
 {
 	(void)state;
 	/* A refused request: the script's ACAO goes, only Vary is added. */
-	static const struct cors_header vary_only[] = {{"Vary", "Origin", 6}};
+	static const struct cors_header vary_only[] = {
+	    {"Vary", 4, "Origin", 6}};
 	static const char in[] = "Access-Control-Allow-Origin: *\n"
 				 "Access-Control-Allow-Credentials: true\n"
 				 "Content-Type: a/b\n\n";

@@ -156,54 +156,58 @@ struct row {
 	const char *spec;
 	enum fcgiwire_result want;
 	const char *why; /* FCGIWIRE_BAD: a part of the reason */
-	int nul;	 /* FCGIWIRE_READY: 1 when a NUL was seen */
 	size_t recs;	 /* FCGIWIRE_READY: PARAMS records; 0: not checked */
+	long pairs;	 /* FCGIWIRE_READY: name-value pairs; -1: not checked */
+	long bytes;	 /* FCGIWIRE_READY: their names' and values' bytes */
 };
 
 static const struct row rows[] = {
     /* sound */
-    {"b p:REQUEST_METHOD=GET P", FCGIWIRE_READY, NULL, 0, 2},
-    {"bk p:A=1 p:B=2 P s", FCGIWIRE_READY, NULL, 0, 3},
-    {"m b p:A=1 P", FCGIWIRE_READY, NULL, 0, 2},
-    {"b o p:A=1 o P", FCGIWIRE_READY, NULL, 0, 2},
-    {"b P", FCGIWIRE_READY, NULL, 0, 1},
-    {"b#7 P", FCGIWIRE_MORE, NULL, 0, 0}, /* P is id 1: skipped */
-    {"b x:10000 P", FCGIWIRE_READY, NULL, 0, 10001},
-    {"b big:60000 P", FCGIWIRE_READY, NULL, 0, 2},
-    /* D9: a NUL inside a value */
-    {"b p:HTTP_ORIGIN=http://x.com~.evil.net P", FCGIWIRE_READY, NULL, 1, 2},
-    {"b p:A=~ P", FCGIWIRE_READY, NULL, 1, 2},
+    {"b p:REQUEST_METHOD=GET P", FCGIWIRE_READY, NULL, 2, 1, 17},
+    {"bk p:A=1 p:B=2 P s", FCGIWIRE_READY, NULL, 3, 2, 4},
+    {"m b p:A=1 P", FCGIWIRE_READY, NULL, 2, 1, 2},
+    {"b o p:A=1 o P", FCGIWIRE_READY, NULL, 2, 1, 2},
+    {"b P", FCGIWIRE_READY, NULL, 1, 0, 0},
+    {"b#7 P", FCGIWIRE_MORE, NULL, 0, -1, -1}, /* P is id 1: skipped */
+    {"b x:10000 P", FCGIWIRE_READY, NULL, 10001, 10000, 20000},
+    {"b big:60000 P", FCGIWIRE_READY, NULL, 2, 1, 59995},
+    /* D9: a NUL inside a value counts as a byte like any other: the
+     * worker finds it by comparing with libfcgi's strings */
+    {"b p:HTTP_ORIGIN=http://x.com~.evil.net P", FCGIWIRE_READY, NULL, 2, 1,
+     33},
+    {"b p:A=~ P", FCGIWIRE_READY, NULL, 2, 1, 2},
     /* incomplete */
-    {"", FCGIWIRE_MORE, NULL, 0, 0},
-    {"b", FCGIWIRE_MORE, NULL, 0, 0},
-    {"b p:A=1", FCGIWIRE_MORE, NULL, 0, 0},
-    {"b p:A=1 cut:3", FCGIWIRE_MORE, NULL, 0, 0},
-    {"b h", FCGIWIRE_MORE, NULL, 0, 0},
-    {"m", FCGIWIRE_MORE, NULL, 0, 0},
+    {"", FCGIWIRE_MORE, NULL, 0, -1, -1},
+    {"b", FCGIWIRE_MORE, NULL, 0, -1, -1},
+    {"b p:A=1", FCGIWIRE_MORE, NULL, 0, -1, -1},
+    {"b p:A=1 cut:3", FCGIWIRE_MORE, NULL, 0, -1, -1},
+    {"b h", FCGIWIRE_MORE, NULL, 0, -1, -1},
+    {"m", FCGIWIRE_MORE, NULL, 0, -1, -1},
     /* hostile */
-    {"v0", FCGIWIRE_BAD, "version 0", 0, 0},
-    {"v2 b P", FCGIWIRE_BAD, "version 2", 0, 0},
-    {"b v0", FCGIWIRE_BAD, "version 0", 0, 0},
-    {"p:A=1 P", FCGIWIRE_BAD, "where BEGIN_REQUEST was expected", 0, 0},
-    {"s", FCGIWIRE_BAD, "STDIN record", 0, 0},
-    {"bl P", FCGIWIRE_BAD, "(9 bytes)", 0, 0},
-    {"b2 P", FCGIWIRE_BAD, "AUTHORIZER", 0, 0},
-    {"b3 P", FCGIWIRE_BAD, "FILTER", 0, 0},
-    {"b9 P", FCGIWIRE_BAD, "unknown FastCGI role 9", 0, 0},
-    {"b0 P", FCGIWIRE_BAD, "unknown FastCGI role 0", 0, 0},
+    {"v0", FCGIWIRE_BAD, "version 0", 0, -1, -1},
+    {"v2 b P", FCGIWIRE_BAD, "version 2", 0, -1, -1},
+    {"b v0", FCGIWIRE_BAD, "version 0", 0, -1, -1},
+    {"p:A=1 P", FCGIWIRE_BAD, "where BEGIN_REQUEST was expected", 0, -1, -1},
+    {"s", FCGIWIRE_BAD, "STDIN record", 0, -1, -1},
+    {"bl P", FCGIWIRE_BAD, "(9 bytes)", 0, -1, -1},
+    {"b2 P", FCGIWIRE_BAD, "AUTHORIZER", 0, -1, -1},
+    {"b3 P", FCGIWIRE_BAD, "FILTER", 0, -1, -1},
+    {"b9 P", FCGIWIRE_BAD, "unknown FastCGI role 9", 0, -1, -1},
+    {"b0 P", FCGIWIRE_BAD, "unknown FastCGI role 0", 0, -1, -1},
     /* D11: libfcgi loses the params after a padded BEGIN_REQUEST */
-    {"bp p:A=1 P", FCGIWIRE_BAD, "padding", 0, 0},
+    {"bp p:A=1 P", FCGIWIRE_BAD, "padding", 0, -1, -1},
     /* nested BEGIN_REQUEST */
     {"b b P", FCGIWIRE_BAD, "BEGIN_REQUEST record before the end of PARAMS", 0,
-     0},
-    {"b s", FCGIWIRE_BAD, "STDIN record before the end of PARAMS", 0, 0},
+     -1, -1},
+    {"b s", FCGIWIRE_BAD, "STDIN record before the end of PARAMS", 0, -1, -1},
     /* lengths out of bounds */
-    {"b L:0x7fffffff", FCGIWIRE_BAD, "params block larger than", 0, 0},
-    {"b L:65537", FCGIWIRE_BAD, "params block larger than", 0, 0},
-    {"b big:60000 big:10000 P", FCGIWIRE_BAD, "params block larger than", 0, 0},
+    {"b L:0x7fffffff", FCGIWIRE_BAD, "params block larger than", 0, -1, -1},
+    {"b L:65537", FCGIWIRE_BAD, "params block larger than", 0, -1, -1},
+    {"b big:60000 big:10000 P", FCGIWIRE_BAD, "params block larger than", 0, -1,
+     -1},
     /* the params end inside a pair */
-    {"b L:3 P", FCGIWIRE_BAD, "inside a name-value pair", 0, 0},
-    {"b h P", FCGIWIRE_BAD, "inside a name-value pair", 0, 0},
+    {"b L:3 P", FCGIWIRE_BAD, "inside a name-value pair", 0, -1, -1},
+    {"b h P", FCGIWIRE_BAD, "inside a name-value pair", 0, -1, -1},
 };
 
 static void check_row(const struct row *r, size_t i, int *bad)
@@ -219,7 +223,8 @@ static void check_row(const struct row *r, size_t i, int *bad)
 		ok = strstr(why, r->why) != NULL;
 	if (ok && got == FCGIWIRE_READY)
 		ok = pre.len == n - (strstr(r->spec, " s") ? 8 : 0) &&
-		     pre.nul == (r->nul != 0) &&
+		     (r->pairs < 0 || (pre.params_pairs == (size_t)r->pairs &&
+				       pre.params_len == (size_t)r->bytes)) &&
 		     (r->recs == 0 || pre.params_recs == r->recs) && pre.id &&
 		     pre.keep_conn == (strncmp(r->spec, "bk", 2) == 0);
 	if (ok && n > 0) {
@@ -268,6 +273,81 @@ static void test_fcgiwire_check_every_prefix(void **state)
 	assert_int_equal(pre.len, n);
 }
 
+/* The params copied out of the records: pairs split anywhere across
+ * PARAMS records (a length, a 4-byte length, a name, a value), records of
+ * other ids and management records skipped, a NUL byte kept; plain only
+ * without those. */
+static void test_fcgiwire_params_copied(void **state)
+{
+	static const unsigned char pairs[] = {
+	    4, 3,    'A', 'B', 'C', 'D', 'x', 'y', 'z', /* ABCD=xyz */
+	    1, 0x80, 0,	  0,   200, 'L',		/* L=200 x */
+	};
+	unsigned char v[200 + 6], c[8] = {0, 1, 0, 0, 0, 0, 0, 0};
+	struct fcgiwire_preamble pre;
+	char why[256], out[4096], *env[4];
+	size_t n;
+
+	(void)state;
+	memset(v, 'x', 200);
+	memcpy(v + 200, "\x02\x02" "ab" "\x00" "c", 6); /* ab=<NUL>c */
+	/* split: [4] [3 A B] [C D x y z 1 0x80] [0 0 200 L] [x...] [rest] */
+	n = rec(0, 1, 1, 1, c, 8, 0);
+	n = rec(n, 1, 4, 1, pairs, 1, 0);
+	n = rec(n, 1, 4, 1, pairs + 1, 3, 3);
+	n = rec(n, 1, 4, 2, pairs, 4, 0); /* another id: skipped */
+	n = rec(n, 1, 4, 1, pairs + 4, 7, 1);
+	n = rec(n, 1, 4, 1, pairs + 11, 4, 0);
+	n = rec(n, 1, 4, 1, v, 150, 2);
+	n = rec(n, 1, 4, 1, v + 150, 56, 0);
+	n = rec(n, 1, 4, 1, NULL, 0, 0);
+	size_t end = n;
+	n = rec(n, 1, 5, 1, NULL, 0, 0);
+	assert_int_equal(fcgiwire_check(bytes, n, PMAX, &pre, why, sizeof(why)),
+			 FCGIWIRE_READY);
+	assert_int_equal(pre.len, end);
+	assert_int_equal(pre.params_pairs, 3);
+	assert_int_equal(pre.params_len, 7 + 201 + 4);
+	assert_false(pre.plain); /* the record of id 2 */
+	assert_true(fcgiwire_is_stdin_end(bytes + end, n - end, 1));
+	assert_false(fcgiwire_is_stdin_end(bytes + end, n - end - 1, 1));
+	assert_false(fcgiwire_is_stdin_end(bytes + end, n - end, 2));
+	assert_true(fcgiwire_params_size(&pre) <= sizeof(out));
+	fcgiwire_params(bytes, &pre, out, env);
+	assert_string_equal(env[0], "ABCD=xyz");
+	assert_int_equal(strlen(env[1]), 202);
+	assert_memory_equal(env[1], "L=xxxxx", 7);
+	assert_int_equal(env[1][201], 'x');
+	assert_int_equal(strlen(env[2]), 3); /* "ab=" then the NUL */
+	assert_memory_equal(env[2], "ab=\0c", 6);
+
+	n = build("b p:REQUEST_METHOD=GET P s");
+	assert_int_equal(fcgiwire_check(bytes, n, PMAX, &pre, why, sizeof(why)),
+			 FCGIWIRE_READY);
+	assert_true(pre.plain);
+	n = build("m b p:REQUEST_METHOD=GET P s");
+	assert_int_equal(fcgiwire_check(bytes, n, PMAX, &pre, why, sizeof(why)),
+			 FCGIWIRE_READY);
+	assert_false(pre.plain);
+}
+
+/* The records that carry an answer. */
+static void test_fcgiwire_answer_records(void **state)
+{
+	unsigned char h[8], e[24];
+	static const unsigned char want_h[8] = {1,    6,    0x12, 0x34,
+						0xff, 0xff, 0,	  0};
+	static const unsigned char want_e[24] = {1, 6, 0, 7, 0, 0, 0, 0,
+						 1, 3, 0, 7, 0, 8, 0, 0,
+						 0, 0, 0, 0, 0, 0, 0, 0};
+
+	(void)state;
+	fcgiwire_stdout_header(0x1234, 65535, h);
+	assert_memory_equal(h, want_h, 8);
+	fcgiwire_end(7, e);
+	assert_memory_equal(e, want_e, 24);
+}
+
 static void test_fcgiwire_type_names(void **state)
 {
 	(void)state;
@@ -281,6 +361,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fcgiwire_check_table),
 	    cmocka_unit_test(test_fcgiwire_check_every_prefix),
+	    cmocka_unit_test(test_fcgiwire_params_copied),
+	    cmocka_unit_test(test_fcgiwire_answer_records),
 	    cmocka_unit_test(test_fcgiwire_type_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

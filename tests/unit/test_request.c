@@ -121,10 +121,89 @@ static void test_request_policy_path_rows(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* The answer's bytes, captured by io.write. */
+struct sink {
+	char buf[8192];
+	size_t len;
+};
+
+static int sink_write(void *ctx, const char *b, size_t n)
+{
+	struct sink *k = ctx;
+	if (n > sizeof(k->buf) - 1 - k->len)
+		return -1;
+	memcpy(k->buf + k->len, b, n);
+	k->len += n;
+	k->buf[k->len] = '\0';
+	return 0;
+}
+
+/* A header value with a control byte anywhere (the first, a middle or
+ * the last 8-byte word, or a value under 8 bytes) is dropped, logged;
+ * HTAB and bytes >= 0x80 pass. */
+static void test_request_answer_drops_control_bytes(void **state)
+{
+	static const struct {
+		const char *value;
+		bool sent;
+		size_t len; /* 0: strlen(value) */
+	} vrows[] = {
+	    {"*", true, 0},
+	    {"", true, 0},
+	    {"a\tb", true, 0},
+	    {"https://app.example", true, 0},
+	    {"\xc3\xa9t\xc3\xa9 caf\xc3\xa9, \xff\x80", true, 0},
+	    {"12345678", true, 0},
+	    {"1234567\x7f", false, 0},
+	    {"\x01", false, 0},
+	    {"ab\rc", false, 0},
+	    {"\n2345678abcdefgh", false, 0},
+	    {"12345678abc\x1f"
+	     "efgh",
+	     false, 0},
+	    {"12345678abcdefg\x7f", false, 0},
+	    {"12345678abcdefgh1\x00", false, 18}, /* a NUL byte */
+	    {"Origin, Access-Control-Request-Method, X\x02", false, 0},
+	    {"Origin, Access-Control-Request-Method, X\t", true, 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(vrows) / sizeof(vrows[0]); i++) {
+		struct sink k = {{0}, 0};
+		struct request r;
+		struct cors_verdict v;
+		size_t vl =
+		    vrows[i].len ? vrows[i].len : strlen(vrows[i].value);
+		memset(&r, 0, sizeof(r));
+		memset(&v, 0, sizeof(v));
+		r.io.write = sink_write;
+		r.io.ctx = &k;
+		v.kind = CORS_PREFLIGHT_OK;
+		v.status = 204;
+		v.headers[0] = (struct cors_header){"X-Before", 8, "1", 1};
+		v.headers[1] =
+		    (struct cors_header){"X-Value", 7, vrows[i].value, vl};
+		v.headers[2] = (struct cors_header){"X-After", 7, "2", 1};
+		v.nheaders = 3;
+		assert_int_equal(request_answer_verdict(&r, &v), 0);
+		if (!strstr(k.buf, "X-Before: 1\r\n") ||
+		    !strstr(k.buf, "X-After: 2\r\n") ||
+		    (strstr(k.buf, "X-Value: ") != NULL) != vrows[i].sent)
+			fail_msg("row %zu: %s", i, k.buf);
+		if (vrows[i].sent) {
+			char want[128];
+			snprintf(want, sizeof(want), "X-Value: %s\r\n",
+				 vrows[i].value);
+			if (!strstr(k.buf, want))
+				fail_msg("row %zu: not as given: %s", i, k.buf);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_request_policy_path_rows),
+	    cmocka_unit_test(test_request_answer_drops_control_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
