@@ -12,6 +12,12 @@
 # in two runs ordered minimal, corsgate, corsgate, minimal, so that a drift in
 # the machine's load weighs on both alike.
 #
+# Each run also counts the backend's CPU time (its process group's, from
+# /proc) against the machine's busy time (/proc/stat): the backend's share.
+# nginx and wrk run on the same cores, so a backend that cost nothing
+# could make the whole at most 1/(1 - share) faster: the ceiling of any
+# corsgate/minimal ratio here, printed with it.
+#
 # Run by bench/run.sh with B (build dir) and CORSGATE (absolute path of the
 # binary) in the environment, from the repository's root. Only 127.0.0.1.
 # Prints figures and ratios; exits 0 whatever the speed, 1 only when the set-up
@@ -104,6 +110,12 @@ function answer_ok(status, acao, body)
 end
 EOF
 
+# group_of BACKEND: its process group (the master's pid: started by
+# setsid), whose CPU time run() counts.
+group_of() {
+	if [ "$1" = corsgate ]; then echo "$G_CORSGATE"; else echo "$G_MINIMAL"; fi
+}
+
 # url BACKEND KA: nginx's address for it; what BACKEND KA: its name in messages.
 url() {
 	if [ "$1" = corsgate ]; then
@@ -147,6 +159,17 @@ echo "corsgate/minimal req/s, no keep-alive: $r_noka (target >= 1.1: $(verdict_g
 echo "corsgate/minimal req/s, keep-alive:    $r_ka (target >= 1.5: $(verdict_ge "$r_ka" 1.5));" \
 	"p50 $(ratio "$(get corsgate 1 6)" "$(get minimal 1 6)"), p99 $(ratio "$(get corsgate 1 4)" "$(get minimal 1 4)")"
 echo "corsgate keep-alive/no keep-alive:     $r_cg (target > 1; minimal: $r_min)"
+# Where the time goes: the backend's share of the machine's busy CPU time
+# (nginx, wrk and the backend share the same cores). A backend that cost
+# nothing would leave nginx and wrk the rest: with the minimal responder's
+# share s, at most 1/(1 - s) its req/s.
+for ka in 0 1; do
+	[ "$ka" = 1 ] && k="keep-alive   " || k="no keep-alive"
+	s_cg=$(get corsgate $ka 7) s_min=$(get minimal $ka 7)
+	ceil=$(awk -v s="$s_min" 'BEGIN { if (s == "-" || s + 0 >= 100) print "-"; else printf "%.2f", 100 / (100 - s) }')
+	echo "busy CPU spent in the backend, $k: corsgate $s_cg%, minimal $s_min%;" \
+		"a backend costing nothing: at most ${ceil}x minimal's req/s"
+done
 for b in corsgate minimal; do
 	for ka in 0 1; do
 		p=$(get $b $ka 4)

@@ -297,9 +297,19 @@ $1 $2 - - - -"
 
 # run BACKEND KEY ROUND: one measured run of HALF seconds.
 run() {
+	_share=-
+	if command -v group_of >/dev/null 2>&1; then
+		_g=$(group_of "$1")
+		_b0=$(busy_ticks) _c0=$(group_ticks "$_g")
+	fi
 	# shellcheck disable=SC2046 # split into words on purpose
 	_out=$(timeout $((HALF + 15)) "$WRK" $(wrk_conns) -d"${HALF}s" --latency \
 		-s "$DIR/request.lua" "$(url "$1" "$2")" 2>&1)
+	if command -v group_of >/dev/null 2>&1; then
+		_share=$(awk -v b="$(($(busy_ticks) - _b0))" \
+			-v c="$(($(group_ticks "$_g") - _c0))" \
+			'BEGIN { if (b > 0) printf "%.1f", 100 * c / b; else print "-" }')
+	fi
 	printf '%s\n' "$_out" >"$DIR/wrk-$1-$2-$3.txt"
 	_rps=$(printf '%s\n' "$_out" | awk '/^Requests\/sec:/ { print $2 }')
 	_p50=$(printf '%s\n' "$_out" | awk '$1 == "50%" { print $2 }')
@@ -316,7 +326,21 @@ $1 $2 - - - -"
 		return
 	fi
 	RESULTS="$RESULTS
-$1 $2 $_rps $(to_ms "$_p99") $((${_non2xx:-0} + ${_errs:-0})) $(to_ms "$_p50")"
+$1 $2 $_rps $(to_ms "$_p99") $((${_non2xx:-0} + ${_errs:-0})) $(to_ms "$_p50") $_share"
+}
+
+# busy_ticks: the machine's busy CPU time so far, in clock ticks (user,
+# nice, system, irq, softirq of /proc/stat's cpu line).
+busy_ticks() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8; exit }' /proc/stat
+}
+
+# group_ticks G: the CPU time so far (user + system, every thread) of the
+# processes in process group G, in clock ticks.
+group_ticks() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '
+		{ sub(/^.*\) /, ""); if ($3 == g) t += $12 + $13 }
+		END { print t + 0 }'
 }
 
 # interleaved FLOOR KEY: checks FLOOR and corsgate at KEY, then times those
@@ -334,16 +358,17 @@ interleaved() {
 
 # --- report ---------------------------------------------------------------
 
-# get BACKEND KEY FIELD: the runs' mean req/s (3), p99 ms (4) or p50 ms
-# (6), or their total of bad answers (5); "-" when any run of the pair
-# failed.
+# get BACKEND KEY FIELD: the runs' mean req/s (3), p99 ms (4), p50 ms (6)
+# or the backend's share of the machine's busy CPU time in % (7, where the
+# part defines group_of BACKEND: its process group), or their total of bad
+# answers (5); "-" when any run of the pair failed.
 get() {
 	printf '%s\n' "$RESULTS" | awk -v b="$1" -v k="$2" -v f="$3" '
 		$1 == b && $2 == k { if ($f == "-") bad = 1; n++; t += $f }
 		END {
 			if (bad || n == 0) print "-"
 			else if (f == 3) printf "%.0f\n", t / n
-			else if (f == 4 || f == 6) printf "%.2f\n", t / n
+			else if (f == 4 || f == 6 || f == 7) printf "%.2f\n", t / n
 			else print t
 		}'
 }
