@@ -77,10 +77,10 @@ static int dio_write(void *ctx, const char *buf, size_t n)
 	struct fcgidirect *d = ctx;
 
 	while (n > 0) {
-		size_t room = FCGIDIRECT_OUT - d->len;
+		size_t room = d->room - d->len;
 		if (room == 0 && send_kept(d) < 0)
 			return -1;
-		room = FCGIDIRECT_OUT - d->len;
+		room = d->room - d->len;
 		size_t k = n < room ? n : room;
 		memcpy(d->out + FCGIWIRE_HDR_LEN + d->len, buf, k);
 		d->len += k;
@@ -91,13 +91,17 @@ static int dio_write(void *ctx, const char *buf, size_t n)
 }
 
 void fcgidirect_begin(struct fcgidirect *d, int fd, unsigned id,
-		      int64_t deadline)
+		      int64_t deadline, unsigned char *buf, size_t bufsz)
 {
+	size_t room = bufsz - (size_t)4 * FCGIWIRE_HDR_LEN;
+
 	d->fd = fd;
 	d->id = id;
 	d->deadline = deadline;
 	d->failed = false;
 	d->sent = false;
+	d->out = buf;
+	d->room = room < FCGIDIRECT_OUT ? room : FCGIDIRECT_OUT;
 	d->len = 0;
 }
 
@@ -113,11 +117,15 @@ struct request_io fcgidirect_io(struct fcgidirect *d)
 	return io;
 }
 
-int fcgidirect_finish(struct fcgidirect *d, size_t consume,
-		      unsigned char *scratch)
+int fcgidirect_finish(struct fcgidirect *d, size_t consume)
 {
+	unsigned char scratch[4096];
+
 	while (consume > 0 && !d->failed) {
-		ssize_t k = recv(d->fd, scratch, consume, MSG_DONTWAIT);
+		ssize_t k =
+		    recv(d->fd, scratch,
+			 consume < sizeof(scratch) ? consume : sizeof(scratch),
+			 MSG_DONTWAIT);
 		if (k > 0)
 			consume -= (size_t)k;
 		else if (k < 0 && errno == EINTR)
@@ -136,5 +144,6 @@ int fcgidirect_finish(struct fcgidirect *d, size_t consume,
 		return send_all(d, end, (size_t)3 * FCGIWIRE_HDR_LEN);
 	fcgiwire_stdout_header(d->id, d->len, d->out);
 	return send_all(d, d->out,
-			FCGIWIRE_HDR_LEN + d->len + (size_t)3 * FCGIWIRE_HDR_LEN);
+			FCGIWIRE_HDR_LEN + d->len +
+			    (size_t)3 * FCGIWIRE_HDR_LEN);
 }

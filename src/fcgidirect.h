@@ -7,7 +7,8 @@
  * and fcgidirect_finish() consumes the request's records and sends the
  * answer as STDOUT records, the empty STDOUT and END_REQUEST, in one
  * send(2) when it fits 16 KiB. A preflight, a refusal or the status page
- * costs one recv(2) and one send(2) beyond the peek, and no allocation.
+ * costs one recv(2) and one send(2) beyond the peek, and no allocation:
+ * the answer is kept in the peek window.
  *
  * Nothing is consumed before fcgidirect_finish(): when the gateway runs
  * a script instead, the front hands the connection to libfcgi, which reads
@@ -23,8 +24,10 @@
 #include "fcgiwire.h"
 #include "request.h"
 
-/* STDOUT bytes kept in memory before they are sent on. */
+/* STDOUT bytes kept in memory at most before they are sent on. */
 #define FCGIDIRECT_OUT ((size_t)16 * 1024)
+/* The least memory an answer may be kept in. */
+#define FCGIDIRECT_MIN_BUF ((size_t)4 * FCGIWIRE_HDR_LEN + 1024)
 
 struct fcgidirect {
 	int fd;
@@ -32,15 +35,17 @@ struct fcgidirect {
 	int64_t deadline; /* CLOCK_MONOTONIC ms: every send is done by then */
 	bool failed;	  /* a send failed: the connection is lost */
 	bool sent;	  /* STDOUT went out already */
-	size_t len;	  /* STDOUT bytes at out + FCGIWIRE_HDR_LEN */
-	/* a STDOUT header, FCGIDIRECT_OUT bytes, the closing records */
-	unsigned char
-	    out[FCGIWIRE_HDR_LEN + FCGIDIRECT_OUT + (size_t)3 * FCGIWIRE_HDR_LEN];
+	/* a STDOUT header, up to room bytes of it, the closing records */
+	unsigned char *out;
+	size_t room;
+	size_t len; /* STDOUT bytes at out + FCGIWIRE_HDR_LEN */
 };
 
-/* Starts the answer to request id on connected socket fd. */
+/* Starts the answer to request id on connected socket fd, kept in
+ * buf[0..bufsz) (at least FCGIDIRECT_MIN_BUF bytes; the worker lends its
+ * peek window, free once the params are copied out of it). */
 void fcgidirect_begin(struct fcgidirect *d, int fd, unsigned id,
-		      int64_t deadline);
+		      int64_t deadline, unsigned char *buf, size_t bufsz);
 
 /* The request's streams: the body is empty (read returns 0), the answer
  * goes to d. No flush, no error stream, no abort: a front that needs
@@ -51,10 +56,9 @@ struct request_io fcgidirect_io(struct fcgidirect *d);
 bool fcgidirect_written(const struct fcgidirect *d);
 
 /* Consumes the request's first consume bytes from the socket (all of
- * them peeked before: they are there) into scratch, then sends what is
- * left of the answer, the empty STDOUT and END_REQUEST. Returns 0, or -1
- * when the connection failed (close it). */
-int fcgidirect_finish(struct fcgidirect *d, size_t consume,
-		      unsigned char *scratch);
+ * them peeked before: they are there), then sends what is left of the
+ * answer, the empty STDOUT and END_REQUEST. Returns 0, or -1 when the
+ * connection failed (close it). */
+int fcgidirect_finish(struct fcgidirect *d, size_t consume);
 
 #endif

@@ -129,9 +129,9 @@ struct conn {
 	unsigned char *buf; /* PREAMBLE_MAX bytes: the peek window */
 	int ep;		    /* epoll set for a slow peer; -1 until needed */
 	FCGX_Request req;
-	bool opts_set;		   /* set_conn_options() done for this fd */
-	struct fcgidirect *direct; /* a request answered without libfcgi */
-	char *pbuf;		   /* its params' strings (fcgiwire_params) */
+	bool opts_set;		  /* set_conn_options() done for this fd */
+	struct fcgidirect direct; /* a request answered without libfcgi */
+	char *pbuf;		  /* its params' strings (fcgiwire_params) */
 	size_t pbuf_size;
 	char **penv; /* their pointers, after libfcgi's role param */
 	size_t penv_n;
@@ -364,7 +364,7 @@ static int direct_stream(void *ctx, struct request *r)
 	struct conn *c = d->c;
 	FCGX_Request *req = &c->req;
 
-	if (fcgidirect_written(c->direct)) {
+	if (fcgidirect_written(&c->direct)) {
 		log_error("a FastCGI request's answer began before its "
 			  "script: closed");
 		return -1;
@@ -434,9 +434,11 @@ static enum direct_end serve_direct(struct conn *c, int fd,
 	c->penv[0] = (char *)LIBFCGI_ROLE_PARAM;
 	fcgiwire_params(c->buf, pre, c->pbuf, c->penv + 1);
 	c->penv[pre->params_pairs + 1] = NULL;
-	fcgidirect_begin(c->direct, fd, pre->id,
-			 now_ms() + (int64_t)w->set->io_timeout * 1000);
-	struct request_io io = fcgidirect_io(c->direct);
+	/* the answer is kept in the peek window: the params are out of it */
+	fcgidirect_begin(&c->direct, fd, pre->id,
+			 now_ms() + (int64_t)w->set->io_timeout * 1000, c->buf,
+			 PREAMBLE_MAX);
+	struct request_io io = fcgidirect_io(&c->direct);
 	front.stream = direct_stream;
 	front.stream_ctx = &d;
 	*rc = gateway_serve(c->penv, &io, w->cfg, &front);
@@ -444,8 +446,7 @@ static enum direct_end serve_direct(struct conn *c, int fd,
 		return DIRECT_GONE;
 	if (d.streamed)
 		return DIRECT_STREAMED;
-	if (fcgidirect_finish(c->direct, pre->len + FCGIWIRE_HDR_LEN, c->buf) <
-	    0)
+	if (fcgidirect_finish(&c->direct, pre->len + FCGIWIRE_HDR_LEN) < 0)
 		return DIRECT_CLOSE;
 	return *rc == 0 && pre->keep_conn ? DIRECT_KEEP : DIRECT_CLOSE;
 }
@@ -963,10 +964,7 @@ static void *conn_thread(void *arg)
 	c.w = arg;
 	c.ep = -1;
 	c.buf = malloc(PREAMBLE_MAX);
-	c.direct = malloc(sizeof(*c.direct));
-	if (c.buf == NULL || c.direct == NULL) {
-		free(c.buf);
-		free(c.direct);
+	if (c.buf == NULL) {
 		log_error("out of memory for a connection thread");
 		return NULL;
 	}
@@ -983,7 +981,6 @@ static void *conn_thread(void *arg)
 	if (c.ep >= 0)
 		close(c.ep);
 	free(c.buf);
-	free(c.direct);
 	free(c.pbuf);
 	free(c.penv);
 	return NULL;

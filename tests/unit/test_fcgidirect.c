@@ -61,10 +61,13 @@ static size_t read_answer(int fd, unsigned id, unsigned char *out, size_t outsz,
 	}
 }
 
-static void answer_of(size_t n, int want_records)
+/* n bytes answered, kept in keep_size bytes: want_records STDOUT
+ * records. */
+static void answer_of(size_t n, size_t keep_size, int want_records)
 {
 	static struct fcgidirect d;
-	static unsigned char body[100000], got[100000], scratch[4096];
+	static unsigned char body[100000], got[100000], scratch[4096],
+	    keep[FCGIDIRECT_OUT + 64];
 	int sv[2], records, ended;
 	struct request_io io;
 
@@ -76,7 +79,7 @@ static void answer_of(size_t n, int want_records)
 	memset(scratch, 'r', 100);
 	memcpy(scratch + 100, "NEXT", 4);
 	assert_int_equal(send(sv[1], scratch, 104, 0), 104);
-	fcgidirect_begin(&d, sv[0], 513, now_ms() + 10000);
+	fcgidirect_begin(&d, sv[0], 513, now_ms() + 10000, keep, keep_size);
 	io = fcgidirect_io(&d);
 	assert_int_equal(io.read(io.ctx, (char *)scratch, 10), 0); /* no body */
 	assert_false(fcgidirect_written(&d));
@@ -86,7 +89,7 @@ static void answer_of(size_t n, int want_records)
 					  n - off < 1000 ? n - off : 1000),
 				 0);
 	assert_int_equal(fcgidirect_written(&d), n > 0);
-	assert_int_equal(fcgidirect_finish(&d, 100, scratch), 0);
+	assert_int_equal(fcgidirect_finish(&d, 100), 0);
 	assert_int_equal(
 	    read_answer(sv[1], 513, got, sizeof(got), &records, &ended), n);
 	assert_memory_equal(got, body, n);
@@ -103,18 +106,24 @@ static void answer_of(size_t n, int want_records)
 static void test_fcgidirect_answers(void **state)
 {
 	(void)state;
-	answer_of(0, 0);
-	answer_of(300, 1);
-	answer_of(FCGIDIRECT_OUT, 1);
-	answer_of(FCGIDIRECT_OUT + 1, 2);
-	answer_of(3 * FCGIDIRECT_OUT + 5, 4);
+	size_t big = FCGIDIRECT_OUT + 64, small = FCGIDIRECT_MIN_BUF;
+	size_t small_room = small - 32;
+	answer_of(0, big, 0);
+	answer_of(300, big, 1);
+	answer_of(FCGIDIRECT_OUT, big, 1);
+	answer_of(FCGIDIRECT_OUT + 1, big, 2);
+	answer_of(3 * FCGIDIRECT_OUT + 5, big, 4);
+	/* kept in less memory: more records */
+	answer_of(small_room, small, 1);
+	answer_of(small_room + 1, small, 2);
+	answer_of(5 * small_room, small, 5);
 }
 
 /* The peer gone: the answer fails, said so, no signal. */
 static void test_fcgidirect_peer_gone(void **state)
 {
 	static struct fcgidirect d;
-	unsigned char scratch[64];
+	static unsigned char keep[FCGIDIRECT_MIN_BUF];
 	int sv[2];
 
 	(void)state;
@@ -122,10 +131,10 @@ static void test_fcgidirect_peer_gone(void **state)
 			 0);
 	assert_int_equal(send(sv[1], "12345678", 8, 0), 8);
 	close(sv[1]);
-	fcgidirect_begin(&d, sv[0], 1, now_ms() + 10000);
+	fcgidirect_begin(&d, sv[0], 1, now_ms() + 10000, keep, sizeof(keep));
 	struct request_io io = fcgidirect_io(&d);
 	assert_int_equal(io.write(io.ctx, "x", 1), 0);
-	assert_int_equal(fcgidirect_finish(&d, 8, scratch), -1);
+	assert_int_equal(fcgidirect_finish(&d, 8), -1);
 	close(sv[0]);
 }
 
