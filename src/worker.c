@@ -55,8 +55,8 @@
  * Policy. A worker's policy never changes: it is the master's, frozen
  * when the worker was forked. A reload is a new generation of workers
  * (master.c); this one stops accepting, finishes what it has in flight,
- * closes its kept-alive connections after their current request, and
- * exits.
+ * hands its kept-alive connections, between two requests, to the new
+ * generation (or closes them at a plain stop), and exits.
  */
 #include "worker.h"
 
