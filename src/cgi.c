@@ -25,9 +25,13 @@
  * thread per process that reaps them all from their pidfds and kills a
  * group whose time is up.
  *
- * The script runs under posix_spawn(3) in a new session (its own process
- * group), with stdin/stdout/stderr on pipes, every other descriptor closed,
- * every signal at its default and unblocked, in its own directory, with an
+ * The script runs under posix_spawn(3) in a process group of its own
+ * (not a session of its own: with the scheduler's autogroups, on by
+ * default, every new session is a group that gets an equal share of the
+ * CPU, so that eight busy scripts would leave the gateway's threads an
+ * eleventh of it and the answers waiting), with stdin/stdout/stderr on
+ * pipes, every other descriptor closed, every signal at its default and
+ * unblocked, in its own directory, with an
  * environment built here: never a shell, never setenv in the gateway.
  */
 #include "cgi.h"
@@ -464,7 +468,8 @@ static int spawn(struct run *run, const char *script, char **envp)
 	sigemptyset(&none);
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
+	posix_spawnattr_setpgroup(&at, 0); /* its own: pgid = pid */
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
 					  POSIX_SPAWN_SETSIGDEF |
 					  POSIX_SPAWN_SETSIGMASK);
 	char *argv[] = {(char *)(uintptr_t)script, NULL};

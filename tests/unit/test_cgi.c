@@ -134,7 +134,8 @@ static int setup(void **state)
 		* it blocks every signal, so a child would read that mask */
 	       "while read -r k v; do case $k in SigIgn:|SigBlk:) "
 	       "printf '%s\\t%s\\n' \"$k\" \"$v\";; esac; done "
-	       "</proc/$$/status\n",
+	       "</proc/$$/status\n"
+	       "read -r st </proc/$$/stat; echo \"STAT=$st\"\n",
 	       0755);
 	script("echo.sh",
 	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
@@ -378,6 +379,18 @@ static void test_cgi_environment(void **state)
 	assert_non_null(ign);
 	unsigned long long mask = strtoull(ign + 8, NULL, 16);
 	assert_int_equal(mask & 0x7fffffffULL, 0);
+	/* a process group of its own, in our session (not a session of its
+	 * own: an autogroup of its own, as much CPU as the whole gateway) */
+	const char *st = strstr(m.out, "STAT=");
+	assert_non_null(st);
+	long pid = strtol(st + 5, NULL, 10), ppid = 0, pgrp = 0, sid = 0;
+	const char *after = strstr(st, ") ");
+	assert_non_null(after);
+	assert_int_equal(
+	    sscanf(after + 2, "%*c %ld %ld %ld", &ppid, &pgrp, &sid), 3);
+	assert_true(pid > 0);
+	assert_int_equal(pgrp, pid);
+	assert_int_equal(sid, (long)getsid(0));
 	free(m.out);
 }
 
