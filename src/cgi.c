@@ -113,12 +113,28 @@ struct run {
 	size_t hlen, scanned;
 	long block_len;
 	struct cgiresp resp;
-	char *wbuf; /* rewritten header block, then read buffer */
+	char *wbuf;   /* rewritten header block, then read buffer */
+	char *errbuf; /* 4 KiB: its stderr, read */
 
 	/* stderr */
 	size_t err_total;
 	char eline[ERR_LINE];
 	size_t elen;
+};
+
+/* A script run and its buffers, in one heap block: a connection thread's
+ * stack stays shallow, and so does its resident part (64 threads a worker,
+ * and the compiler's stack-clash probes touch every page of a large
+ * frame). */
+struct scratch {
+	struct run run;
+	char inbuf[CHUNK];		      /* the script's output */
+	char bbuf[BCHUNK];		      /* body to the spool */
+	char hbuf[CGIRESP_MAX_BLOCK + CHUNK]; /* its header block */
+	char wbuf[WBUF_LEN];		      /* rewrites, body output */
+	char errbuf[4096];		      /* its stderr, read */
+	char real[PATH_MAX];		      /* the resolved script */
+	char note[2 * PATH_MAX + 96];	      /* more on a refusal */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -176,18 +192,26 @@ static void walk_path_info(const struct request *r, struct cgi_found *f,
 {
 	const char *pi = param(r, "PATH_INFO");
 	const char *sn = request_param(r, "SCRIPT_NAME");
-	char path[sizeof(f->file)];
+	/* the path is built where its SCRIPT_FILENAME param goes (no 4 KiB
+	 * buffer on a connection thread's stack) */
+	static const char sf[] = "SCRIPT_FILENAME=";
+	char *path = f->script_filename + sizeof(sf) - 1;
+	const size_t path_size = sizeof(f->file);
 	size_t len = strlen(f->file);
 
+	_Static_assert(sizeof(f->script_filename) >=
+			   sizeof(sf) - 1 + sizeof(f->file),
+		       "SCRIPT_FILENAME= and a path");
 	if (!pi || pi[0] != '/' || !is_dir(f->file))
 		return;
-	if (len >= sizeof(path))
+	if (len >= path_size)
 		return;
+	memcpy(f->script_filename, sf, sizeof(sf) - 1);
 	memcpy(path, f->file, len + 1);
 	for (const char *seg = pi; *seg == '/';) {
 		const char *end = strchr(seg + 1, '/');
 		size_t n = end ? (size_t)(end - seg) : strlen(seg);
-		if (len + n >= sizeof(path))
+		if (len + n >= path_size)
 			return;
 		memcpy(path + len, seg, n);
 		path[len += n] = '\0';
@@ -207,12 +231,8 @@ static void walk_path_info(const struct request *r, struct cgi_found *f,
 				 (int)used, pi);
 		int b = snprintf(f->path_info, sizeof(f->path_info),
 				 "PATH_INFO=%s", seg);
-		int c = snprintf(f->script_filename, sizeof(f->script_filename),
-				 "SCRIPT_FILENAME=%s", path);
-		if (a < 0 || b < 0 || c < 0 ||
-		    (size_t)a >= sizeof(f->script_name) ||
-		    (size_t)b >= sizeof(f->path_info) ||
-		    (size_t)c >= sizeof(f->script_filename))
+		if (a < 0 || b < 0 || (size_t)a >= sizeof(f->script_name) ||
+		    (size_t)b >= sizeof(f->path_info))
 			return;
 		memcpy(f->file, path, len + 1);
 		f->override[0] = f->script_name;
@@ -253,21 +273,25 @@ int cgi_target_from_params(const struct request *r, struct cgi_found *f,
 /* suEXEC's refusals, for the resolved script real (st: its stat): in a
  * directory writable by group or others, writable by group or others
  * itself, setuid or setgid. Returns true with *why and note set when one
- * applies. */
-static bool unsafe_mode(const char *real, const struct stat *st,
-			const char **why, char *note, size_t size)
+ * applies. real is cut at its last slash for a moment, and restored. */
+static bool unsafe_mode(char *real, const struct stat *st, const char **why,
+			char *note, size_t size)
 {
-	char dir[PATH_MAX];
 	struct stat ds;
-	const char *slash = strrchr(real, '/');
-	size_t dl = slash && slash != real ? (size_t)(slash - real) : 1;
+	/* its directory: real cut after its last slash for a moment */
+	char *slash = strrchr(real, '/');
+	char *cut = slash && slash != real ? slash : real + 1;
+	char keep = *cut;
 
-	memcpy(dir, real, dl);
-	dir[dl] = '\0';
-	if (stat(dir, &ds) == 0 && (ds.st_mode & (S_IWGRP | S_IWOTH))) {
-		*why = "in a directory writable by group or others";
-		snprintf(note, size, " (%s, mode %04o; chmod go-w it)", dir,
+	*cut = '\0';
+	bool open_dir =
+	    stat(real, &ds) == 0 && (ds.st_mode & (S_IWGRP | S_IWOTH));
+	if (open_dir)
+		snprintf(note, size, " (%s, mode %04o; chmod go-w it)", real,
 			 (unsigned)(ds.st_mode & 07777));
+	*cut = keep;
+	if (open_dir) {
+		*why = "in a directory writable by group or others";
 		return true;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
@@ -432,22 +456,16 @@ static const int reset_sigs[] = {
     SIGALRM, SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ, SIGXCPU, SIGURG,  SIGWINCH};
 
 /* Starts the script. Returns 0, or an errno value (the script did not
- * start: exec failed, bad interpreter, no memory...). */
-static int spawn(struct run *run, const char *script, char **envp)
+ * start: exec failed, bad interpreter, no memory...). script is cut at
+ * its last slash for a moment, and restored. */
+static int spawn(struct run *run, char *script, char **envp)
 {
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t all, none;
-	char dir[PATH_MAX];
 	int rc;
 
-	snprintf(dir, sizeof(dir), "%s", script);
-	char *slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
 	if (pipe2(pin, O_CLOEXEC) < 0 || pipe2(pout, O_CLOEXEC) < 0 ||
 	    pipe2(perr, O_CLOEXEC) < 0) {
 		rc = errno;
@@ -458,7 +476,18 @@ static int spawn(struct run *run, const char *script, char **envp)
 	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawn_file_actions_addchdir_np(&fa, dir);
+	/* its directory: script cut at its last slash for the call, which
+	 * copies it (no PATH_MAX buffer on a connection thread's stack) */
+	char *slash = strrchr(script, '/');
+	if (slash == script) {
+		posix_spawn_file_actions_addchdir_np(&fa, "/");
+	} else if (slash) {
+		*slash = '\0';
+		posix_spawn_file_actions_addchdir_np(&fa, script);
+		*slash = '/';
+	} else {
+		posix_spawn_file_actions_addchdir_np(&fa, script);
+	}
 	posix_spawnattr_init(&at);
 	/* exec resets caught signals by itself; only ignored ones (SIGPIPE
 	 * here, or whatever our own parent ignored) would carry over. */
@@ -973,10 +1002,9 @@ static void take_stderr(struct run *run, const char *buf, size_t n)
 /* Reads what the script's stderr holds now. Returns false at its end. */
 static bool read_stderr(struct run *run)
 {
-	char buf[4096];
-	ssize_t n = read(run->err, buf, sizeof(buf));
+	ssize_t n = read(run->err, run->errbuf, 4096);
 	if (n > 0) {
-		take_stderr(run, buf, (size_t)n);
+		take_stderr(run, run->errbuf, (size_t)n);
 		return true;
 	}
 	if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -1467,20 +1495,10 @@ static int unread(int rc, long long body_left)
 int cgi_run(const struct request *r, const struct cgi_target *t,
 	    const struct cors_verdict *v, const struct config_script *g)
 {
-	char real[PATH_MAX];
 	const char *why = NULL;
-	struct run run;
 	char **envp = NULL;
 	int rc = CGI_CLOSE;
 	bool bad;
-
-	memset(&run, 0, sizeof(run));
-	run.r = r;
-	run.v = v;
-	run.g = g;
-	run.name = t->filename;
-	run.in = run.out = run.err = run.spool = run.pidfd = -1;
-	run.pid = -1;
 
 	long long len = content_length(r, &bad);
 	if (bad) {
@@ -1492,39 +1510,53 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 		answer(r, v, GATEWAY_F_BAD_LENGTH, "bad Content-Length");
 		return CGI_CLOSE;
 	}
-	char note[2 * PATH_MAX + 96];
+	struct scratch *mem = malloc(sizeof(*mem));
+	if (!mem) {
+		log_error("%s: out of memory: answered 500", t->filename);
+		return unread(answer(r, v, GATEWAY_F_NO_MEMORY, NULL), len);
+	}
+	struct run *run = &mem->run;
+	memset(run, 0, sizeof(*run));
+	run->r = r;
+	run->v = v;
+	run->g = g;
+	run->name = t->filename;
+	run->in = run->out = run->err = run->spool = run->pidfd = -1;
+	run->pid = -1;
+	run->errbuf = mem->errbuf;
+	char *real = mem->real;
+	char *note = mem->note;
 	enum gateway_fail fail;
-	if (resolve(g, t->filename, real, &fail, &why, note, sizeof(note)) <
-	    0) {
+	if (resolve(g, t->filename, real, &fail, &why, note,
+		    sizeof(mem->note)) < 0) {
 		log_error("%s %s: %s%s: answered %d", r->method, t->filename,
 			  why, note, gateway_fail_status(fail));
-		return unread(answer(r, v, fail, why), len);
+		rc = unread(answer(r, v, fail, why), len);
+		goto out;
 	}
 	if (g->max_body > 0 && len > g->max_body) {
 		log_error("%s %s: body of %lld bytes over max_body (%lld): "
 			  "answered 413",
 			  r->method, t->filename, len, g->max_body);
-		return unread(answer(r, v, GATEWAY_F_BODY_TOO_BIG, NULL), len);
+		rc = unread(answer(r, v, GATEWAY_F_BODY_TOO_BIG, NULL), len);
+		goto out;
 	}
 	const char *base = strrchr(t->filename, '/');
-	run.nph = strncmp(base ? base + 1 : t->filename, "nph-", 4) == 0;
-	run.body_left = len;
-	/* one block: inbuf, bbuf, hbuf, wbuf */
-	char *mem =
-	    malloc(CHUNK + BCHUNK + CGIRESP_MAX_BLOCK + CHUNK + WBUF_LEN);
+	run->nph = strncmp(base ? base + 1 : t->filename, "nph-", 4) == 0;
+	run->body_left = len;
 	envp = build_env(r, t, g);
-	if (!mem || !envp) {
+	if (!envp) {
 		log_error("%s: out of memory: answered 500", t->filename);
 		rc = answer(r, v, GATEWAY_F_NO_MEMORY, NULL);
 		goto out;
 	}
-	run.inbuf = mem;
-	run.bbuf = mem + CHUNK;
-	run.hbuf = mem + CHUNK + BCHUNK;
-	run.wbuf = run.hbuf + CGIRESP_MAX_BLOCK + CHUNK;
-	int err = spawn(&run, real, envp);
+	run->inbuf = mem->inbuf;
+	run->bbuf = mem->bbuf;
+	run->hbuf = mem->hbuf;
+	run->wbuf = mem->wbuf;
+	int err = spawn(run, real, envp);
 	if ((err == EMFILE || err == ENFILE) && reaper_shrink())
-		err = spawn(&run, real, envp); /* with what the reaper freed */
+		err = spawn(run, real, envp); /* with what the reaper freed */
 	if (err) {
 		log_error("%s: cannot run: %s: answered 502", real,
 			  strerror(err));
@@ -1533,7 +1565,7 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	}
 	stats_add(STATS_SCRIPT_RUNS);
 	stats_gauge(STATS_G_SCRIPTS, 1);
-	switch (pump(&run)) {
+	switch (pump(run)) {
 	case RUN_DONE:
 		rc = CGI_OK;
 		break;
@@ -1543,49 +1575,49 @@ int cgi_run(const struct request *r, const struct cgi_target *t,
 	case RUN_CUT:
 		log_error("%s: the answer was cut short: the web server is "
 			  "told it is incomplete",
-			  run.name);
+			  run->name);
 		stats_add(STATS_SCRIPT_FAIL_CUT);
 		rc = CGI_ABORT;
 		break;
 	case RUN_BAD:
-		if (!run.bad_block && run.hlen == 0) {
+		if (!run->bad_block && run->hlen == 0) {
 			log_error("%s: printed nothing: answered 502",
-				  run.name);
-		} else if (!run.bad_block) {
+				  run->name);
+		} else if (!run->bad_block) {
 			char what[1024];
-			log_error("%s: %s, %s: answered 502", run.name,
+			log_error("%s: %s, %s: answered 502", run->name,
 				  cgiresp_strerror(CGIRESP_E_EOF),
-				  cgiresp_describe(run.hbuf, run.hlen, 0,
-						   CGIRESP_E_EOF, run.nph, what,
-						   sizeof(what)));
+				  cgiresp_describe(run->hbuf, run->hlen, 0,
+						   CGIRESP_E_EOF, run->nph,
+						   what, sizeof(what)));
 		}
 		rc = answer(r, v,
-			    run.bad_block ? GATEWAY_F_BAD_OUTPUT
-					  : GATEWAY_F_EARLY_END,
+			    run->bad_block ? GATEWAY_F_BAD_OUTPUT
+					   : GATEWAY_F_EARLY_END,
 			    NULL);
 		break;
 	case RUN_TIMEOUT:
-		log_error("%s: timed out after %lds: answered 504", run.name,
+		log_error("%s: timed out after %lds: answered 504", run->name,
 			  g->script_timeout);
 		rc = answer(r, v, GATEWAY_F_TIMEOUT, NULL);
 		break;
 	}
-	err_line_flush(&run);
+	err_line_flush(run);
 	/* the answer is over; what the script still has to say on stderr
 	 * now, then its process: reaped, or left to the reaper */
-	for (int i = 0; i < 16 && run.err >= 0 && read_stderr(&run); i++)
+	for (int i = 0; i < 16 && run->err >= 0 && read_stderr(run); i++)
 		;
-	err_line_flush(&run);
-	check_exit(&run);
-	if (run.pid > 0)
-		let_go(&run, RS_RUNNING, g->script_timeout);
+	err_line_flush(run);
+	check_exit(run);
+	if (run->pid > 0)
+		let_go(run, RS_RUNNING, g->script_timeout);
 out:
-	rc = unread(rc, run.body_left);
-	close_fd(&run.in);
-	close_fd(&run.out);
-	close_fd(&run.err);
-	close_fd(&run.spool);
-	close_fd(&run.pidfd);
+	rc = unread(rc, run->body_left);
+	close_fd(&run->in);
+	close_fd(&run->out);
+	close_fd(&run->err);
+	close_fd(&run->spool);
+	close_fd(&run->pidfd);
 	free(mem);
 	free(envp);
 	return rc;

@@ -103,6 +103,8 @@ void fcgidirect_begin(struct fcgidirect *d, int fd, unsigned id,
 	d->out = buf;
 	d->room = room < FCGIDIRECT_OUT ? room : FCGIDIRECT_OUT;
 	d->len = 0;
+	d->spare = buf + d->room + (size_t)4 * FCGIWIRE_HDR_LEN;
+	d->spare_len = bufsz - d->room - (size_t)4 * FCGIWIRE_HDR_LEN;
 }
 
 bool fcgidirect_written(const struct fcgidirect *d)
@@ -119,12 +121,17 @@ struct request_io fcgidirect_io(struct fcgidirect *d)
 
 int fcgidirect_finish(struct fcgidirect *d, size_t consume)
 {
-	unsigned char scratch[4096];
+	/* the records are read into buf's spare part; a small buffer here
+	 * when there is none (a 4 KiB one would be a resident page more on
+	 * every connection thread's stack) */
+	unsigned char small[512];
+	unsigned char *sink = d->spare_len >= sizeof(small) ? d->spare : small;
+	size_t sink_len =
+	    d->spare_len >= sizeof(small) ? d->spare_len : sizeof(small);
 
 	while (consume > 0 && !d->failed) {
 		ssize_t k =
-		    recv(d->fd, scratch,
-			 consume < sizeof(scratch) ? consume : sizeof(scratch),
+		    recv(d->fd, sink, consume < sink_len ? consume : sink_len,
 			 MSG_DONTWAIT);
 		if (k > 0)
 			consume -= (size_t)k;

@@ -39,6 +39,10 @@ struct fcgidirect {
 	unsigned char *out;
 	size_t room;
 	size_t len; /* STDOUT bytes at out + FCGIWIRE_HDR_LEN */
+	/* what buf has beyond them: where the request's records are read
+	 * to be discarded */
+	unsigned char *spare;
+	size_t spare_len;
 };
 
 /* Starts the answer to request id on connected socket fd, kept in

@@ -69,7 +69,7 @@ static int clamp(size_t n)
  * the start of the next request. Returns 0, or -1 on a read error. */
 static int drain_body(const struct request *r)
 {
-	char buf[4096];
+	char buf[1024]; /* under a page: called for every request */
 	long n;
 
 	while ((n = r->io.read(r->io.ctx, buf, sizeof(buf))) > 0)

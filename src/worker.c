@@ -135,6 +135,10 @@ struct conn {
 	size_t pbuf_size;
 	char **penv; /* their pointers, after libfcgi's role param */
 	size_t penv_n;
+	struct cgi_found *found; /* the script a request names; NULL until
+				    one does (16 KiB: not thread-local
+				    storage, which every thread would touch
+				    whole when it starts) */
 };
 
 /* ---- time ---- */
@@ -289,10 +293,16 @@ static int io_abort(void *ctx)
 static int find_script(void *ctx, const struct request *r, const char *path,
 		       size_t len, struct cgi_target *t, enum gateway_fail *f)
 {
-	static _Thread_local struct cgi_found found;
+	struct conn *c = ctx;
 
-	(void)ctx;
-	if (cgi_target_from_params(r, &found, t) == 0)
+	if (c->found == NULL &&
+	    (c->found = malloc(sizeof(*c->found))) == NULL) {
+		log_error("%.*s: out of memory: answered 500",
+			  len > 512 ? 512 : (int)len, path);
+		*f = GATEWAY_F_NO_MEMORY;
+		return -1;
+	}
+	if (cgi_target_from_params(r, c->found, t) == 0)
 		return 0;
 	log_error("%s %.*s: the web server passes neither SCRIPT_FILENAME nor "
 		  "DOCUMENT_ROOT and SCRIPT_NAME: answered 500",
@@ -321,11 +331,12 @@ static struct request_io fcgx_io(FCGX_Request *req)
 /* The front for a request whose preamble the wire held as pre. The
  * params' copy must have as many strings and bytes as the wire (and
  * libfcgi's role param): a NUL byte inside a param makes one short. */
-static struct gateway_front fcgi_front(const struct fcgiwire_preamble *pre)
+static struct gateway_front fcgi_front(struct conn *c,
+				       const struct fcgiwire_preamble *pre)
 {
 	struct gateway_front f = {REQUEST_FRONT_FASTCGI,
 				  find_script,
-				  NULL,
+				  c,
 				  true,
 				  pre->params_pairs + 1,
 				  pre->params_len + LIBFCGI_ROLE_BYTES,
@@ -336,13 +347,12 @@ static struct gateway_front fcgi_front(const struct fcgiwire_preamble *pre)
 
 /* Serves one request that libfcgi has accepted. Returns 0 when the
  * connection may serve another request, -1 when it must be closed. */
-static int handle_request(struct worker *w, FCGX_Request *req,
-			  const struct fcgiwire_preamble *pre)
+static int handle_request(struct conn *c, const struct fcgiwire_preamble *pre)
 {
-	struct request_io io = fcgx_io(req);
-	struct gateway_front front = fcgi_front(pre);
+	struct request_io io = fcgx_io(&c->req);
+	struct gateway_front front = fcgi_front(c, pre);
 
-	return gateway_serve(req->envp, &io, w->cfg, &front);
+	return gateway_serve(c->req.envp, &io, c->w->cfg, &front);
 }
 
 static void set_conn_options(int fd, int timeout_s);
@@ -427,7 +437,7 @@ static enum direct_end serve_direct(struct conn *c, int fd,
 {
 	struct worker *w = c->w;
 	struct direct_req d = {c, fd, false, false};
-	struct gateway_front front = fcgi_front(pre);
+	struct gateway_front front = fcgi_front(c, pre);
 
 	if (direct_room(c, pre) < 0)
 		return DIRECT_NOT;
@@ -842,7 +852,7 @@ static void serve_conn(struct conn *c, int fd, enum conn_from from)
 				req->ipcFd = -1;
 				return;
 			}
-			rc = handle_request(w, req, &pre);
+			rc = handle_request(c, &pre);
 		}
 		if (de != DIRECT_KEEP) {
 			if (rc < 0)
@@ -983,6 +993,7 @@ static void *conn_thread(void *arg)
 	free(c.buf);
 	free(c.pbuf);
 	free(c.penv);
+	free(c.found);
 	return NULL;
 }
 
