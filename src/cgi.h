@@ -59,6 +59,10 @@ struct cgi_found {
 int cgi_target_from_params(const struct request *r, struct cgi_found *f,
 			   struct cgi_target *t);
 
+/* Frees what cgi_run() keeps for the calling thread's next run (a buffer
+ * block); call it when a thread that ran scripts ends. */
+void cgi_thread_end(void);
+
 /* Runs the script t for request r and sends its answer through r->io,
  * rewritten by the verdict v (Access-Control-* from the script removed and
  * v's headers added, Vary merged) unless v->kind is CORS_DISABLED, where

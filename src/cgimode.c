@@ -242,6 +242,7 @@ int cgimode_serve(const char *config_file)
 		}
 		cgi_reap_wait(false);
 	}
+	cgi_thread_end();
 	action_free(&act);
 	config_free(cfg);
 	return rc;

@@ -521,6 +521,9 @@ struct wait {
 	bool first;	  /* a new connection, rather than a kept-alive one */
 	int64_t deadline; /* ms: the request's first records are due */
 	bool may_park;	  /* hand it to the waiting room when slow */
+	bool poll_first;  /* nothing is expected yet: wait before the
+			     first look (a peek that finds nothing is a
+			     system call for nothing) */
 	size_t bytes;	  /* out: what had arrived */
 };
 
@@ -543,10 +546,19 @@ static enum wait_result wait_request(struct conn *c, int fd, struct wait *wt,
 	bool added = false, closed = false;
 	enum wait_result res = WAIT_BAD;
 
+	bool look = !wt->poll_first;
+
+	wt->poll_first = false;
 	for (;;) {
-		ssize_t n =
-		    recv(fd, c->buf, PREAMBLE_MAX, MSG_PEEK | MSG_DONTWAIT);
+		ssize_t n = -1;
 		int64_t now, left;
+
+		if (look)
+			n = recv(fd, c->buf, PREAMBLE_MAX,
+				 MSG_PEEK | MSG_DONTWAIT);
+		else
+			errno = EAGAIN; /* not looked yet: wait below */
+		look = true;
 
 		if (n == 0) {
 			if (last == 0) {
@@ -779,8 +791,11 @@ static void serve_conn(struct conn *c, int fd, enum conn_from from)
 	struct worker *w = c->w;
 	FCGX_Request *req = &c->req;
 	char why[256], peer[80];
+	/* a new connection's records seldom beat its accept: wait for them
+	 * first; the waiting room's and a handed-over one's are there */
 	struct wait wt = {true, now_ms() + (int64_t)w->set->io_timeout * 1000,
-			  from == FROM_ACCEPT && w->park != NULL, 0};
+			  from == FROM_ACCEPT && w->park != NULL,
+			  from == FROM_ACCEPT, 0};
 
 	if (from == FROM_HANDOVER) {
 		wt.first = false;
@@ -870,6 +885,8 @@ static void serve_conn(struct conn *c, int fd, enum conn_from from)
 		wt.first = false;
 		wt.deadline = now_ms() + (int64_t)2 * w->set->io_timeout * 1000;
 		wt.may_park = w->park != NULL;
+		/* the web server sends the next request after this answer */
+		wt.poll_first = true;
 	}
 }
 
@@ -994,6 +1011,7 @@ static void *conn_thread(void *arg)
 	free(c.pbuf);
 	free(c.penv);
 	free(c.found);
+	cgi_thread_end();
 	return NULL;
 }
 

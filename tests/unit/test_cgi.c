@@ -127,6 +127,11 @@ static int setup(void **state)
 		return -1;
 	log_set_sink(sink, NULL);
 	signal(SIGPIPE, SIG_IGN); /* as the server and CGI mode do */
+	/* as a shell does for a background job, and nohup: a script must
+	 * not inherit them ignored either */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	script("env.sh",
 	       "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
 	       "env\necho \"CWD=$(pwd)\"\n"
