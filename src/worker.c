@@ -77,6 +77,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -695,6 +696,14 @@ static void set_conn_options(int fd, int timeout_s)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 }
 
+/* Whether fd's receive queue is empty: a close(2) then ends the
+ * connection with a FIN, not a reset. */
+static bool nothing_unread(int fd)
+{
+	int n = -1;
+	return ioctl(fd, FIONREAD, &n) == 0 && n == 0;
+}
+
 /* Closes a connection libfcgi does not hold. */
 static void drop_conn(int fd)
 {
@@ -872,7 +881,21 @@ static void serve_conn(struct conn *c, int fd, enum conn_from from)
 		if (de != DIRECT_KEEP) {
 			if (rc < 0)
 				req->keepConnection = 0;
+			/* a connection not kept, with nothing left unread, is
+			 * closed here after the answer: libfcgi's close is a
+			 * lingering one (shutdown, then up to 2 s of poll and
+			 * read until the web server closes), which only
+			 * unread input needs (a close over it would be a
+			 * reset, and could cost the web server the answer) */
+			bool close_here = !req->keepConnection && rc >= 0 &&
+					  nothing_unread(req->ipcFd);
+			if (close_here)
+				req->keepConnection = 1;
 			FCGX_Finish_r(req); /* closes fd unless kept */
+			if (close_here && req->ipcFd >= 0) {
+				close(req->ipcFd);
+				req->ipcFd = -1;
+			}
 			if (req->ipcFd < 0)
 				return;
 			fd = req->ipcFd;
