@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,6 +391,28 @@ int listen_open(struct listener *l, const char *spec, const char *mode)
 		return rc < 0 ? -1 : 0;
 	log_error("no socket: use -s or start under spawn-fcgi");
 	return -1;
+}
+
+bool listen_defer(const struct listener *l, int seconds)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof(ss));
+	socklen_t len = sizeof(ss);
+	int now = 0;
+	socklen_t nl = sizeof(now);
+
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return false;
+	if (getsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &now, &nl) == 0 &&
+	    now > 0)
+		return true;
+	if (setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds,
+		       sizeof(seconds)) < 0) {
+		log_warn("%s: TCP_DEFER_ACCEPT: %s", l->desc, strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 int listen_chown(const struct listener *l, uid_t uid, gid_t gid)

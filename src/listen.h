@@ -42,6 +42,17 @@ struct listener {
  * -1 is returned. Returns 0, or -1 after logging why. */
 int listen_open(struct listener *l, const char *spec, const char *mode);
 
+/* Asks the kernel to hand a TCP connection to accept(2) only once its
+ * first bytes are in (TCP_DEFER_ACCEPT, as nginx's "listen ... deferred"),
+ * or after about seconds (the kernel rounds up to its SYN-ACK
+ * retransmits). A web server connects and sends its request at once, so a
+ * new connection's records are there when it is accepted, and no thread
+ * waits for them; a peer that connects and says nothing costs nothing
+ * until then. A socket that defers already (systemd's DeferAcceptSec=)
+ * is left as it is. Returns whether connections on l are deferred
+ * (false for a unix socket, or when the kernel refuses). */
+bool listen_defer(const struct listener *l, int seconds);
+
 /* Gives a unix socket file to uid:gid ((uid_t)-1 / (gid_t)-1: unchanged),
  * so that the group named with -g can connect. No-op for other kinds.
  * Returns 0, or -1 after logging why. */

@@ -568,6 +568,7 @@ int master_serve(const struct master_opts *opts)
 			  opts->allow_root, &m.ws) < 0)
 		goto fail;
 	m.ws.listen_fd = lst.fd;
+	m.ws.listen_deferred = listen_defer(&lst, io_timeout);
 	int hand[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, hand) == 0) {
 		m.ws.hand_tx = hand[0];

@@ -800,11 +800,12 @@ static void serve_conn(struct conn *c, int fd, enum conn_from from)
 	struct worker *w = c->w;
 	FCGX_Request *req = &c->req;
 	char why[256], peer[80];
-	/* a new connection's records seldom beat its accept: wait for them
-	 * first; the waiting room's and a handed-over one's are there */
+	/* a new connection's records seldom beat its accept, unless the
+	 * kernel defers the accept until they are in: wait for them first;
+	 * the waiting room's and a handed-over one's are there */
 	struct wait wt = {true, now_ms() + (int64_t)w->set->io_timeout * 1000,
 			  from == FROM_ACCEPT && w->park != NULL,
-			  from == FROM_ACCEPT, 0};
+			  from == FROM_ACCEPT && !w->set->listen_deferred, 0};
 
 	if (from == FROM_HANDOVER) {
 		wt.first = false;

@@ -26,10 +26,12 @@
 /* What a worker is told by the master. */
 struct worker_settings {
 	int listen_fd;
-	long threads;	/* connection threads */
-	int io_timeout; /* seconds a peer may take to send a request or to
-			   accept an answer; twice that idle between
-			   requests */
+	bool listen_deferred; /* a TCP socket that hands over a connection
+				 once its first bytes are in (listen_defer) */
+	long threads;	      /* connection threads */
+	int io_timeout;	      /* seconds a peer may take to send a request or to
+				 accept an answer; twice that idle between
+				 requests */
 	/* The identity to take for good before serving. drop false: keep
 	 * the master's (it is not root, or --allow-root without -u). */
 	bool drop;
