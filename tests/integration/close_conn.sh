@@ -9,9 +9,9 @@
 # With one thread: A's script request (no FCGI_KEEP_CONN) is answered;
 # A keeps its end open and sends a byte every 0.3 s. B asks meanwhile.
 # B is answered, and A's connection was closed by corsgate while A was
-# still sending (a lingering close reads A's bytes for as long as they
-# come, so B would wait for the end of A's trickle, and A's sends would
-# all succeed).
+# still sending: A's sends fail. (A lingering close reads A's bytes for
+# as long as they come: all of A's sends succeed, and B waits for the end
+# of A's trickle.)
 . tests/lib.sh
 . tests/integration/harness.sh
 
@@ -80,10 +80,9 @@ except Exception as e:
 t.join()
 b.close()
 a.close()
-names = [e[0] for e in events]
+# (not "B before the end of A's trickle": under load B's script may take
+# longer than A's two sends)
 sent = [e[1] for e in events if e[0] == "trickle ended"]
-say("B was answered before A's trickle ended", names[:1] == ["B answered"],
-    repr(events))
 say("corsgate closed A while A was still sending (its sends failed)",
     sent and sent[0] < ROUNDS, repr(events))
 print("close-conn: done")
